@@ -1,0 +1,59 @@
+/* cgi/main.c - the CGI front: one request from the environment and stdin, the
+ * response to stdout, log lines to stderr (the web server's error log). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "s3cgi.h"
+
+extern char **environ;
+
+static ssize_t cgi_read(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, buf, len);
+        if (n >= 0 || errno != EINTR)
+            return n;
+    }
+}
+
+static int cgi_write(void *ctx, const void *buf, size_t len)
+{
+    (void)ctx;
+    const char *p = buf;
+    while (len) {
+        ssize_t n = write(STDOUT_FILENO, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void cgi_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+}
+
+int main(void)
+{
+    struct s3_io io = { NULL, environ, cgi_read, cgi_write, cgi_log };
+    struct s3_config cfg;
+    char err[512];
+    signal(SIGPIPE, SIG_IGN);       /* a client gone away is a write error, not a death */
+    if (s3_config_load(&cfg, getenv("S3CGI_CONFIG"), err, sizeof err) < 0) {
+        s3_handle_config_error(&io, err);
+        s3_config_free(&cfg);
+        return 0;
+    }
+    s3_handle(&cfg, &io);
+    s3_config_free(&cfg);
+    return 0;
+}

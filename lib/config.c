@@ -1,0 +1,290 @@
+/* config.c - loading the immutable configuration (format documented in config.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#ifndef S3CGI_DEFAULT_CONFIG
+#define S3CGI_DEFAULT_CONFIG "/etc/s3cgi/s3cgi.conf"
+#endif
+
+#define CONFIG_MAX_LINE 4096
+#define CONFIG_MAX_CREDS 4096
+
+static int cfg_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int cfg_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    if (!strcasecmp(v, "on") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"))
+        *out = 1;
+    else if (!strcasecmp(v, "off") || !strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0"))
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+static int set_str(char **slot, const char *v)
+{
+    char *d = strdup(v);
+    if (!d)
+        return -1;
+    free(*slot);
+    *slot = d;
+    return 0;
+}
+
+/* One credentials line: ACCESS_KEY SECRET_KEY [name=DISPLAY] [admin] [read-only]. */
+static int parse_cred_line(struct s3_credential *c, char *line)
+{
+    char *save = NULL;
+    char *ak = strtok_r(line, " \t", &save);
+    char *sk = strtok_r(NULL, " \t", &save);
+    if (!ak || !sk)
+        return -1;
+    memset(c, 0, sizeof *c);
+    c->access_key = strdup(ak);
+    c->secret_key = strdup(sk);
+    for (char *opt; (opt = strtok_r(NULL, " \t", &save));) {
+        if (!strncmp(opt, "name=", 5))
+            c->display_name = strdup(opt + 5);
+        else if (!strcmp(opt, "admin"))
+            c->admin = 1;
+        else if (!strcmp(opt, "read-only"))
+            c->read_only = 1;
+        else
+            return -1;
+    }
+    if (!c->display_name)
+        c->display_name = strdup(ak);
+    return c->access_key && c->secret_key && c->display_name ? 0 : -1;
+}
+
+static void free_cred(struct s3_credential *c)
+{
+    free(c->access_key);
+    if (c->secret_key)
+        explicit_bzero(c->secret_key, strlen(c->secret_key));
+    free(c->secret_key);
+    free(c->display_name);
+}
+
+static int load_credentials(struct s3_config *cfg, char *err, size_t errlen)
+{
+    FILE *f = fopen(cfg->credentials_path, "re");
+    if (!f)
+        return cfg_fail(err, errlen, "cannot open credentials file %s: %s",
+                        cfg->credentials_path, strerror(errno));
+    char line[CONFIG_MAX_LINE];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        if (cfg->ncreds == CONFIG_MAX_CREDS) {
+            rc = cfg_fail(err, errlen, "%s: more than %d credentials", cfg->credentials_path,
+                          CONFIG_MAX_CREDS);
+            break;
+        }
+        struct s3_credential *n = realloc(cfg->creds, (cfg->ncreds + 1) * sizeof *n);
+        if (!n) {
+            rc = cfg_fail(err, errlen, "out of memory");
+            break;
+        }
+        cfg->creds = n;
+        if (parse_cred_line(&cfg->creds[cfg->ncreds], s) < 0) {
+            free_cred(&cfg->creds[cfg->ncreds]);
+            rc = cfg_fail(err, errlen, "%s:%d: expected \"ACCESS_KEY SECRET_KEY [name=N] [admin] [read-only]\"",
+                          cfg->credentials_path, lineno);
+            break;
+        }
+        cfg->ncreds++;
+    }
+    explicit_bzero(line, sizeof line);
+    fclose(f);
+    if (rc == 0 && cfg->ncreds == 0 && !cfg->anonymous_full)
+        rc = cfg_fail(err, errlen, "%s: no credentials", cfg->credentials_path);
+    return rc;
+}
+
+/* Applies one "key = value" setting. */
+static int apply(struct s3_config *cfg, const char *k, const char *v, char *err, size_t errlen,
+                 int lineno)
+{
+    int b;
+    if (!strcmp(k, "root"))
+        return set_str(&cfg->root, v);
+    if (!strcmp(k, "credentials"))
+        return set_str(&cfg->credentials_path, v);
+    if (!strcmp(k, "region"))
+        return set_str(&cfg->region, v);
+    if (!strcmp(k, "prefix"))
+        return set_str(&cfg->prefix, v);
+    if (!strcmp(k, "fsync")) {
+        if (parse_bool(v, &b) < 0)
+            return cfg_fail(err, errlen, "%s:%d: fsync must be on or off", cfg->path, lineno);
+        cfg->fsync = b;
+        return 0;
+    }
+    if (!strcmp(k, "anonymous")) {
+        if (!strcmp(v, "full"))
+            cfg->anonymous_full = 1;
+        else if (!strcmp(v, "off"))
+            cfg->anonymous_full = 0;
+        else
+            return cfg_fail(err, errlen, "%s:%d: anonymous must be off or full", cfg->path, lineno);
+        return 0;
+    }
+    if (!strcmp(k, "max_skew") || !strcmp(k, "log_level")) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 0 || n > 86400 * 7)
+            return cfg_fail(err, errlen, "%s:%d: %s must be a number", cfg->path, lineno, k);
+        if (!strcmp(k, "max_skew"))
+            cfg->max_skew = (int)n;
+        else
+            cfg->log_level = (int)n;
+        return 0;
+    }
+    if (!strcmp(k, "domain")) {
+        if (cfg->ndomains == S3_MAX_DOMAINS)
+            return cfg_fail(err, errlen, "%s:%d: at most %d domains", cfg->path, lineno, S3_MAX_DOMAINS);
+        cfg->domains[cfg->ndomains] = strdup(v);
+        return cfg->domains[cfg->ndomains++] ? 0 : -1;
+    }
+    return cfg_fail(err, errlen, "%s:%d: unknown setting \"%s\"", cfg->path, lineno, k);
+}
+
+static int parse_file(struct s3_config *cfg, FILE *f, char *err, size_t errlen)
+{
+    char line[CONFIG_MAX_LINE];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq)
+            return cfg_fail(err, errlen, "%s:%d: expected \"key = value\"", cfg->path, lineno);
+        *eq = '\0';
+        char *k = trim(s), *v = trim(eq + 1);
+        err[0] = '\0';
+        if (apply(cfg, k, v, err, errlen, lineno) < 0)
+            return err[0] ? -1 : cfg_fail(err, errlen, "out of memory");
+    }
+    return 0;
+}
+
+/* Normalises the prefix to "" or "/x/y" (leading '/', no trailing '/'). */
+static int normalise_prefix(struct s3_config *cfg, char *err, size_t errlen)
+{
+    char *p = cfg->prefix ? cfg->prefix : "";
+    size_t n = strlen(p);
+    while (n && p[n - 1] == '/')
+        n--;
+    char *d = malloc(n + 2);
+    if (!d)
+        return cfg_fail(err, errlen, "out of memory");
+    size_t o = 0;
+    if (n && p[0] != '/')
+        d[o++] = '/';
+    memcpy(d + o, p, n);
+    d[o + n] = '\0';
+    free(cfg->prefix);
+    cfg->prefix = d;
+    cfg->prefix_len = strlen(d);
+    return 0;
+}
+
+int s3_config_load(struct s3_config *cfg, const char *path, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->root_fd = -1;
+    cfg->fsync = 1;
+    cfg->max_skew = 900;
+    cfg->log_level = 1;
+    if (set_str(&cfg->path, path && *path ? path : S3CGI_DEFAULT_CONFIG) < 0)
+        return cfg_fail(err, errlen, "out of memory");
+    FILE *f = fopen(cfg->path, "re");
+    if (!f)
+        return cfg_fail(err, errlen, "cannot open configuration %s: %s (set S3CGI_CONFIG)",
+                        cfg->path, strerror(errno));
+    int rc = parse_file(cfg, f, err, errlen);
+    fclose(f);
+    if (rc < 0)
+        return -1;
+    if (!cfg->root || cfg->root[0] != '/')
+        return cfg_fail(err, errlen, "%s: \"root\" must be set to an absolute directory", cfg->path);
+    size_t rl = strlen(cfg->root);
+    while (rl > 1 && cfg->root[rl - 1] == '/')
+        cfg->root[--rl] = '\0';
+    if (!cfg->region && set_str(&cfg->region, "us-east-1") < 0)
+        return cfg_fail(err, errlen, "out of memory");
+    if (normalise_prefix(cfg, err, errlen) < 0)
+        return -1;
+    if (cfg->credentials_path) {
+        if (load_credentials(cfg, err, errlen) < 0)
+            return -1;
+    } else if (!cfg->anonymous_full) {
+        return cfg_fail(err, errlen, "%s: \"credentials\" must name the credentials file", cfg->path);
+    }
+    cfg->root_fd = open(cfg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cfg->root_fd < 0)
+        return cfg_fail(err, errlen, "cannot open data root %s: %s", cfg->root, strerror(errno));
+    return 0;
+}
+
+void s3_config_free(struct s3_config *cfg)
+{
+    for (size_t i = 0; i < cfg->ncreds; i++)
+        free_cred(&cfg->creds[i]);
+    free(cfg->creds);
+    for (size_t i = 0; i < cfg->ndomains; i++)
+        free(cfg->domains[i]);
+    free(cfg->path);
+    free(cfg->root);
+    free(cfg->credentials_path);
+    free(cfg->region);
+    free(cfg->prefix);
+    if (cfg->root_fd >= 0)
+        close(cfg->root_fd);
+    memset(cfg, 0, sizeof *cfg);
+    cfg->root_fd = -1;
+}
+
+const struct s3_credential *s3_config_find_key(const struct s3_config *cfg, const char *ak,
+                                               size_t ak_len)
+{
+    for (size_t i = 0; i < cfg->ncreds; i++)
+        if (strlen(cfg->creds[i].access_key) == ak_len &&
+            memcmp(cfg->creds[i].access_key, ak, ak_len) == 0)
+            return &cfg->creds[i];
+    return NULL;
+}

@@ -1,0 +1,156 @@
+/* op_service.c - ListBuckets, and the helpers every operation shares (ops.h). */
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "ops.h"
+#include "store.h"
+#include "uri.h"
+#include "util.h"
+
+void op_xml_begin(struct s3_ctx *c, struct xmlw *w, const char *root)
+{
+    resp_header(c->resp, "Content-Type", "application/xml");
+    xmlw_init(w, resp_xml_sink, c->resp);
+    xmlw_decl(w);
+    xmlw_open_ns(w, root);
+}
+
+enum s3_err op_xml_end(struct s3_ctx *c, struct xmlw *w, const char *root)
+{
+    xmlw_close(w, root);
+    xmlw_flush(w);
+    if (xmlw_error(w) || resp_finish(c->resp) < 0) {
+        c->resp->err = 1;
+        return S3E_OK;          /* the client is gone: nothing more can be said */
+    }
+    return S3E_OK;
+}
+
+void op_owner_id(const struct s3_ctx *c, char out[65])
+{
+    const struct s3_credential *cred = c->req->auth.cred;
+    const char *ak = cred ? cred->access_key : "anonymous";
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_Digest(ak, strlen(ak), md, &n, EVP_sha256(), NULL);
+    hex_encode(md, 32, out);
+}
+
+void op_owner_xml(struct s3_ctx *c, struct xmlw *w, const char *element)
+{
+    char id[65];
+    const struct s3_credential *cred = c->req->auth.cred;
+    op_owner_id(c, id);
+    xmlw_open(w, element);
+    xmlw_text(w, "ID", id);
+    xmlw_text(w, "DisplayName", cred ? cred->display_name : "anonymous");
+    xmlw_close(w, element);
+}
+
+enum s3_err op_query_count(const struct s3_request *req, const char *name, long dflt, long cap,
+                           long *out)
+{
+    const char *v = s3_req_query(req, name);
+    unsigned long long n;
+    if (!v) {
+        *out = dflt;
+        return S3E_OK;
+    }
+    if (parse_u64(v, strlen(v), 1ULL << 31, &n) < 0)
+        return S3E_INVALID_ARGUMENT;
+    *out = (long)n > cap ? cap : (long)n;
+    return S3E_OK;
+}
+
+enum s3_err op_encoding_type(const struct s3_request *req, int *url)
+{
+    const char *v = s3_req_query(req, "encoding-type");
+    *url = 0;
+    if (!v)
+        return S3E_OK;
+    if (strcmp(v, "url") != 0)
+        return S3E_INVALID_ARGUMENT;
+    *url = 1;
+    return S3E_OK;
+}
+
+void op_xml_key(struct xmlw *w, const char *name, const char *key, size_t len, int url)
+{
+    if (!url) {
+        xmlw_textn(w, name, key, len);
+        return;
+    }
+    /* encoding-type=url: everything but unreserved characters and '/' escaped, so
+     * clients that decode with form rules ('+' = space) get '+' back as %2B */
+    struct buf b;
+    buf_init(&b, 4 * len + 16);
+    uri_encode(&b, key, len, 1);
+    xmlw_textn(w, name, buf_str(&b), b.len);
+    if (b.failed)
+        w->err = 1;
+    buf_free(&b);
+}
+
+/* ---- ListBuckets ---- */
+
+struct list_buckets_state {
+    struct s3_ctx *c;
+    struct xmlw *w;
+    const char *prefix;
+    const char *after;          /* continuation token: the last name already returned */
+    long max, count;
+    char last[64];
+    int truncated;
+};
+
+static int list_buckets_cb(void *ctx, const char *name, time_t created)
+{
+    struct list_buckets_state *st = ctx;
+    if (st->after && strcmp(name, st->after) <= 0)
+        return 0;
+    if (st->prefix && strncmp(name, st->prefix, strlen(st->prefix)) != 0)
+        return 0;
+    if (st->count == st->max) {
+        st->truncated = 1;
+        return 1;
+    }
+    char date[25];
+    time_iso8601(created, date);
+    xmlw_open(st->w, "Bucket");
+    xmlw_text(st->w, "Name", name);
+    xmlw_text(st->w, "CreationDate", date);
+    xmlw_text(st->w, "BucketRegion", st->c->req->cfg->region);
+    xmlw_close(st->w, "Bucket");
+    snprintf(st->last, sizeof st->last, "%s", name);
+    st->count++;
+    return xmlw_error(st->w) ? -1 : 0;
+}
+
+enum s3_err op_list_buckets(struct s3_ctx *c)
+{
+    struct s3_request *req = c->req;
+    struct list_buckets_state st = { .c = c };
+    enum s3_err err = op_query_count(req, "max-buckets", 10000, 10000, &st.max);
+    if (err)
+        return err;
+    if (s3_req_query(req, "max-buckets") && st.max < 1)
+        return S3E_INVALID_ARGUMENT;
+    st.prefix = s3_req_query(req, "prefix");
+    st.after = s3_req_query(req, "continuation-token");
+    struct xmlw w;
+    st.w = &w;
+    op_xml_begin(c, &w, "ListAllMyBucketsResult");
+    op_owner_xml(c, &w, "Owner");
+    xmlw_open(&w, "Buckets");
+    err = store_bucket_list(req->cfg, list_buckets_cb, &st);
+    if (err)
+        return resp_error(c->resp, req, err, NULL), S3E_OK;
+    xmlw_close(&w, "Buckets");
+    if (st.truncated)
+        xmlw_text(&w, "ContinuationToken", st.last);
+    if (st.prefix)
+        xmlw_text(&w, "Prefix", st.prefix);
+    return op_xml_end(c, &w, "ListAllMyBucketsResult");
+}

@@ -1,0 +1,68 @@
+/* ops.h - the S3 operations and what they share.
+ *
+ * Contract of an operation: it is called after authentication, with c->bucketfd
+ * open when the route targets an existing bucket (else -1). It either writes a
+ * complete response itself and returns S3E_OK, or returns an error having written
+ * nothing, and the dispatcher answers with that error. Once it has started the body
+ * it must finish it (or resp_error cuts the connection).
+ */
+#ifndef S3CGI_OPS_H
+#define S3CGI_OPS_H
+
+#include "errors.h"
+#include "request.h"
+#include "response.h"
+#include "xmlw.h"
+
+struct s3_ctx {
+    struct s3_request *req;
+    struct s3_resp *resp;
+    int bucketfd;
+};
+
+typedef enum s3_err (*s3_op_fn)(struct s3_ctx *c);
+
+/* service */
+enum s3_err op_list_buckets(struct s3_ctx *c);
+/* bucket */
+enum s3_err op_create_bucket(struct s3_ctx *c);
+enum s3_err op_delete_bucket(struct s3_ctx *c);
+enum s3_err op_head_bucket(struct s3_ctx *c);
+enum s3_err op_get_bucket_location(struct s3_ctx *c);
+enum s3_err op_get_bucket_versioning(struct s3_ctx *c);
+enum s3_err op_get_bucket_acl(struct s3_ctx *c);
+enum s3_err op_get_bucket_logging(struct s3_ctx *c);
+enum s3_err op_get_bucket_notification(struct s3_ctx *c);
+enum s3_err op_get_bucket_request_payment(struct s3_ctx *c);
+enum s3_err op_no_bucket_config(struct s3_ctx *c);     /* the "no such configuration" family */
+enum s3_err op_delete_bucket_config(struct s3_ctx *c); /* 204: nothing stored to delete */
+/* listings */
+enum s3_err op_list_objects(struct s3_ctx *c);          /* V1 and V2 (list-type=2) */
+enum s3_err op_list_object_versions(struct s3_ctx *c);
+/* objects */
+enum s3_err op_get_object(struct s3_ctx *c);            /* GET and HEAD */
+enum s3_err op_put_object(struct s3_ctx *c);
+enum s3_err op_delete_object(struct s3_ctx *c);
+enum s3_err op_get_object_acl(struct s3_ctx *c);
+enum s3_err op_get_object_tagging(struct s3_ctx *c);
+
+/* Shared helpers (op_service.c). */
+/* Starts a 200 XML response: Content-Type, declaration, root element with xmlns. */
+void op_xml_begin(struct s3_ctx *c, struct xmlw *w, const char *root);
+/* Closes root, flushes, finishes the response. S3E_OK, or S3E_INTERNAL on a write error
+ * (the response is then already cut). */
+enum s3_err op_xml_end(struct s3_ctx *c, struct xmlw *w, const char *root);
+/* <Owner><ID>..</ID><DisplayName>..</DisplayName></Owner> of the requester. */
+void op_owner_xml(struct s3_ctx *c, struct xmlw *w, const char *element);
+/* Canonical-ID-like owner id of the requester (64 hex), into out. */
+void op_owner_id(const struct s3_ctx *c, char out[65]);
+/* Parses an optional max-keys-style query parameter: absent -> dflt; capped at cap.
+ * S3E_INVALID_ARGUMENT when not a non-negative integer. */
+enum s3_err op_query_count(const struct s3_request *req, const char *name, long dflt, long cap,
+                           long *out);
+/* Writes key into w as element name, URL-encoded when encoding-type=url. */
+void op_xml_key(struct xmlw *w, const char *name, const char *key, size_t len, int url);
+/* 1 when the request asked for encoding-type=url; S3E_INVALID_ARGUMENT for other values. */
+enum s3_err op_encoding_type(const struct s3_request *req, int *url);
+
+#endif

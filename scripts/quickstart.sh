@@ -1,0 +1,9 @@
+#!/bin/sh
+# quickstart.sh --root DIR [s3cgi-serve options] - on a fresh Debian 12 / Ubuntu
+# machine: installs the missing packages, builds s3cgi, and serves DIR over S3
+# (lighttpd + FastCGI on 127.0.0.1:8080 unless told otherwise; see s3cgi-serve --help).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/install-deps.sh" serve
+"$top/scripts/build.sh"
+exec "$top/s3cgi-serve" "$@"

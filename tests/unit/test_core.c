@@ -1,0 +1,545 @@
+/* test_core.c - drives s3_handle end to end through an in-memory front: requests
+ * as CGI variables and a body buffer, responses parsed back from the bytes written.
+ * Authentication is bypassed with "anonymous = full" (signing has its own suite and
+ * the integration tests use real clients). */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "s3cgi.h"
+#include "util.h"
+
+struct mem_front {
+    const char *body;
+    size_t body_len, body_off;
+    struct buf out;
+    struct buf log;
+};
+
+static ssize_t mem_read(void *ctx, void *p, size_t len)
+{
+    struct mem_front *m = ctx;
+    size_t n = m->body_len - m->body_off;
+    if (n > len)
+        n = len;
+    memcpy(p, m->body + m->body_off, n);
+    m->body_off += n;
+    return (ssize_t)n;
+}
+
+static int mem_write(void *ctx, const void *p, size_t len)
+{
+    struct mem_front *m = ctx;
+    return buf_add(&m->out, p, len);
+}
+
+static void mem_log(void *ctx, const char *line)
+{
+    struct mem_front *m = ctx;
+    buf_adds(&m->log, line);
+    buf_addc(&m->log, '\n');
+}
+
+struct reply {
+    int status;
+    char headers[8192];
+    char *body;
+    size_t body_len;
+};
+
+static char root[64], conf[96];
+static struct s3_config cfg;
+
+static void make_root(const char *extra)
+{
+    strcpy(root, "/tmp/s3cgi-core-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    snprintf(conf, sizeof conf, "%s.conf", root);
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "root = %s\nanonymous = full\nfsync = off\n%s", root, extra);
+    fclose(f);
+    char err[256];
+    ck_assert_msg(s3_config_load(&cfg, conf, err, sizeof err) == 0, "%s", err);
+}
+
+static void setup(void)
+{
+    make_root("");
+}
+
+static void teardown(void)
+{
+    char cmd[200];
+    s3_config_free(&cfg);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", root, conf);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Sends one request. hdrs: NULL-terminated list of "NAME=value" CGI variables. */
+static void request(struct reply *r, const char *method, const char *uri, const char *body,
+                    size_t body_len, const char *const *hdrs)
+{
+    char *env[64];
+    char m[64], u[4096], cl[64];
+    size_t n = 0;
+    snprintf(m, sizeof m, "REQUEST_METHOD=%s", method);
+    snprintf(u, sizeof u, "REQUEST_URI=%s", uri);
+    snprintf(cl, sizeof cl, "CONTENT_LENGTH=%zu", body_len);
+    env[n++] = m;
+    env[n++] = u;
+    env[n++] = "HTTP_HOST=127.0.0.1";
+    if (body)
+        env[n++] = cl;
+    for (; hdrs && *hdrs; hdrs++)
+        env[n++] = (char *)*hdrs;
+    env[n] = NULL;
+    struct mem_front mf = { body ? body : "", body_len, 0, { 0 }, { 0 } };
+    buf_init(&mf.out, 64u << 20);
+    buf_init(&mf.log, 1 << 20);
+    struct s3_io io = { &mf, env, mem_read, mem_write, mem_log };
+    s3_handle(&cfg, &io);
+    const char *o = buf_str(&mf.out);
+    ck_assert_msg(strncmp(o, "Status: ", 8) == 0, "no status line: %s", o);
+    r->status = atoi(o + 8);
+    const char *end = strstr(o, "\r\n\r\n");
+    ck_assert_ptr_nonnull(end);
+    size_t hl = (size_t)(end - o);
+    ck_assert_uint_lt(hl, sizeof r->headers);
+    memcpy(r->headers, o, hl);
+    r->headers[hl] = '\0';
+    r->body_len = mf.out.len - hl - 4;
+    r->body = malloc(r->body_len + 1);
+    memcpy(r->body, end + 4, r->body_len);
+    r->body[r->body_len] = '\0';
+    buf_free(&mf.out);
+    buf_free(&mf.log);
+}
+
+static void reply_free(struct reply *r)
+{
+    free(r->body);
+}
+
+/* Value of response header name (case-sensitive as written), copied into out. */
+static const char *header(const struct reply *r, const char *name, char *out, size_t cap)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\r\n%s: ", name);
+    const char *p = strstr(r->headers, pat);
+    if (!p)
+        return NULL;
+    p += strlen(pat);
+    size_t n = strcspn(p, "\r");
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return out;
+}
+
+static int expect(const char *method, const char *uri, const char *body, int status,
+                  const char *code, const char *const *hdrs)
+{
+    struct reply r;
+    request(&r, method, uri, body, body ? strlen(body) : 0, hdrs);
+    ck_assert_msg(r.status == status, "%s %s: status %d, want %d; body %s", method, uri, r.status,
+                  status, r.body);
+    if (code) {
+        char want[128];
+        snprintf(want, sizeof want, "<Code>%s</Code>", code);
+        ck_assert_msg(strstr(r.body, want) != NULL, "%s %s: want %s in %s", method, uri, code, r.body);
+    }
+    reply_free(&r);
+    return 1;
+}
+
+static void md5_hex(const char *s, size_t n, char out[33])
+{
+    unsigned char md[16];
+    unsigned int l;
+    EVP_Digest(s, n, md, &l, EVP_md5(), NULL);
+    hex_encode(md, 16, out);
+}
+
+START_TEST(test_bucket_lifecycle)
+{
+    expect("PUT", "/bkt", NULL, 200, NULL, NULL);
+    expect("PUT", "/bkt", NULL, 409, "BucketAlreadyOwnedByYou", NULL);
+    expect("PUT", "/Bad_Name", NULL, 400, "InvalidBucketName", NULL);
+    expect("HEAD", "/bkt", NULL, 200, NULL, NULL);
+    expect("HEAD", "/nope", NULL, 404, NULL, NULL);
+    expect("GET", "/nope", NULL, 404, "NoSuchBucket", NULL);
+    expect("GET", "/bkt?location", NULL, 200, NULL, NULL);
+    expect("GET", "/bkt?policy", NULL, 404, "NoSuchBucketPolicy", NULL);
+    expect("GET", "/bkt?cors", NULL, 404, "NoSuchCORSConfiguration", NULL);
+    expect("GET", "/bkt?lifecycle", NULL, 404, "NoSuchLifecycleConfiguration", NULL);
+    expect("GET", "/bkt?replication", NULL, 501, "NotImplemented", NULL);
+    expect("PUT", "/bkt/k", "x", 200, NULL, NULL);
+    expect("DELETE", "/bkt", NULL, 409, "BucketNotEmpty", NULL);
+    expect("DELETE", "/bkt/k", NULL, 204, NULL, NULL);
+    expect("DELETE", "/bkt", NULL, 204, NULL, NULL);
+    expect("DELETE", "/bkt", NULL, 404, "NoSuchBucket", NULL);
+    struct stat st;
+    ck_assert_int_eq(stat(root, &st), 0);
+    char p[128];
+    snprintf(p, sizeof p, "%s/bkt", root);
+    ck_assert_int_ne(stat(p, &st), 0);
+}
+END_TEST
+
+START_TEST(test_create_bucket_body)
+{
+    expect("PUT", "/b1",
+           "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+           "<LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>",
+           200, NULL, NULL);
+    expect("PUT", "/b2", "<CreateBucketConfiguration><LocationConstraint>eu-west-9"
+           "</LocationConstraint></CreateBucketConfiguration>", 400, "InvalidLocationConstraint", NULL);
+    expect("PUT", "/b3", "<CreateBucketConfiguration>", 400, "MalformedXML", NULL);
+    expect("PUT", "/b4", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>", 400,
+           "MalformedXML", NULL);
+}
+END_TEST
+
+START_TEST(test_put_get_head)
+{
+    expect("PUT", "/bkt", NULL, 200, NULL, NULL);
+    const char *data = "hello, world\n";
+    char md5[33], want_etag[40], got[128];
+    md5_hex(data, strlen(data), md5);
+    snprintf(want_etag, sizeof want_etag, "\"%s\"", md5);
+    const char *h[] = { "CONTENT_TYPE=text/plain", "HTTP_X_AMZ_META_COLOR=blue",
+                        "HTTP_CACHE_CONTROL=max-age=60", NULL };
+    struct reply r;
+    request(&r, "PUT", "/bkt/dir/a%20b+c.txt", data, strlen(data), h);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), want_etag);
+    reply_free(&r);
+
+    request(&r, "GET", "/bkt/dir/a%20b+c.txt", NULL, 0, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, strlen(data));
+    ck_assert_mem_eq(r.body, data, r.body_len);
+    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), want_etag);
+    ck_assert_str_eq(header(&r, "content-type", got, sizeof got), "text/plain");
+    ck_assert_str_eq(header(&r, "x-amz-meta-color", got, sizeof got), "blue");
+    ck_assert_str_eq(header(&r, "cache-control", got, sizeof got), "max-age=60");
+    ck_assert_str_eq(header(&r, "Content-Length", got, sizeof got), "13");
+    reply_free(&r);
+
+    /* the file is plain on disk */
+    char p[160];
+    snprintf(p, sizeof p, "%s/bkt/dir/a b+c.txt", root);
+    FILE *f = fopen(p, "r");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+
+    request(&r, "HEAD", "/bkt/dir/a%20b+c.txt", NULL, 0, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, 0);
+    ck_assert_str_eq(header(&r, "Content-Length", got, sizeof got), "13");
+    reply_free(&r);
+
+    const char *ov[] = { NULL };
+    request(&r, "GET", "/bkt/dir/a%20b+c.txt?response-content-type=x/y&response-cache-control=no",
+            NULL, 0, ov);
+    ck_assert_str_eq(header(&r, "Content-Type", got, sizeof got), "x/y");
+    ck_assert_str_eq(header(&r, "Cache-Control", got, sizeof got), "no");
+    ck_assert_ptr_null(header(&r, "cache-control", got, sizeof got));
+    reply_free(&r);
+
+    request(&r, "PUT", "/bkt/empty", "", 0, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), "\"d41d8cd98f00b204e9800998ecf8427e\"");
+    reply_free(&r);
+    request(&r, "GET", "/bkt/empty", NULL, 0, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, 0);
+    ck_assert_str_eq(header(&r, "content-type", got, sizeof got), "binary/octet-stream");
+    reply_free(&r);
+    expect("GET", "/bkt/missing", NULL, 404, "NoSuchKey", NULL);
+    expect("GET", "/bkt/empty?versionId=null", NULL, 200, NULL, NULL);
+    expect("GET", "/bkt/empty?versionId=abc", NULL, 400, "InvalidArgument", NULL);
+}
+END_TEST
+
+START_TEST(test_put_integrity)
+{
+    expect("PUT", "/bkt", NULL, 200, NULL, NULL);
+    const char *bad_md5[] = { "HTTP_CONTENT_MD5=1B2M2Y8AsgTpgAmY7PhCfg==", NULL };
+    expect("PUT", "/bkt/k", "not empty", 400, "BadDigest", bad_md5);
+    expect("GET", "/bkt/k", NULL, 404, "NoSuchKey", NULL);
+    const char *junk_md5[] = { "HTTP_CONTENT_MD5=zzz", NULL };
+    expect("PUT", "/bkt/k", "x", 400, "InvalidDigest", junk_md5);
+    const char *good_md5[] = { "HTTP_CONTENT_MD5=1B2M2Y8AsgTpgAmY7PhCfg==", NULL };
+    expect("PUT", "/bkt/k", "", 200, NULL, good_md5);
+    const char *bad_sha[] = {
+        "HTTP_X_AMZ_CONTENT_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", NULL };
+    expect("PUT", "/bkt/k2", "not empty", 400, "XAmzContentSHA256Mismatch", bad_sha);
+    expect("GET", "/bkt/k2", NULL, 404, "NoSuchKey", NULL);
+    expect("PUT", "/bkt/k2", "", 200, NULL, bad_sha);     /* it is the empty string's hash */
+    const char *nonhex[] = { "HTTP_X_AMZ_CONTENT_SHA256=nothex", NULL };
+    expect("PUT", "/bkt/k3", "", 400, "XAmzContentSHA256Mismatch", nonhex);
+    /* a body shorter than its Content-Length stores nothing */
+    struct reply r;
+    const char *cl[] = { "CONTENT_LENGTH=100", NULL };
+    request(&r, "PUT", "/bkt/short", NULL, 0, cl);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(r.body, "IncompleteBody"));
+    reply_free(&r);
+    expect("GET", "/bkt/short", NULL, 404, "NoSuchKey", NULL);
+}
+END_TEST
+
+START_TEST(test_bad_keys)
+{
+    expect("PUT", "/bkt", NULL, 200, NULL, NULL);
+    expect("PUT", "/bkt/a/../b", "x", 400, "InvalidArgument", NULL);
+    expect("PUT", "/bkt/a/%2e%2E/b", "x", 400, "InvalidArgument", NULL);
+    expect("PUT", "/bkt/a//b", "x", 400, "InvalidArgument", NULL);
+    expect("PUT", "/bkt/a%00b", "x", 400, "InvalidArgument", NULL);
+    expect("PUT", "/bkt/.s3cgi/x", "x", 400, "InvalidArgument", NULL);
+    expect("PUT", "/bkt/a%zz", "x", 400, "InvalidURI", NULL);
+    expect("GET", "/.s3cgi", NULL, 404, "NoSuchBucket", NULL);
+    /* file/directory conflicts */
+    expect("PUT", "/bkt/f", "x", 200, NULL, NULL);
+    expect("PUT", "/bkt/f/g", "x", 409, NULL, NULL);
+    expect("PUT", "/bkt/d/e", "x", 200, NULL, NULL);
+    expect("PUT", "/bkt/d", "x", 409, NULL, NULL);
+    expect("GET", "/bkt/d", NULL, 404, "NoSuchKey", NULL);
+}
+END_TEST
+
+START_TEST(test_range_and_conditions)
+{
+    expect("PUT", "/bkt", NULL, 200, NULL, NULL);
+    expect("PUT", "/bkt/r", "0123456789", 200, NULL, NULL);
+    struct reply r;
+    char got[128], etag[64];
+    const char *rg[] = { "HTTP_RANGE=bytes=2-4", NULL };
+    request(&r, "GET", "/bkt/r", NULL, 0, rg);
+    ck_assert_int_eq(r.status, 206);
+    ck_assert_str_eq(r.body, "234");
+    ck_assert_str_eq(header(&r, "Content-Range", got, sizeof got), "bytes 2-4/10");
+    ck_assert_str_eq(header(&r, "ETag", etag, sizeof etag), "\"781e5e245d69b566979b86e28d23f2c7\"");
+    reply_free(&r);
+    const char *suffix[] = { "HTTP_RANGE=bytes=-3", NULL };
+    request(&r, "GET", "/bkt/r", NULL, 0, suffix);
+    ck_assert_int_eq(r.status, 206);
+    ck_assert_str_eq(r.body, "789");
+    reply_free(&r);
+    const char *past[] = { "HTTP_RANGE=bytes=10-", NULL };
+    expect("GET", "/bkt/r", NULL, 416, "InvalidRange", past);
+
+    const char *inm[] = { "HTTP_IF_NONE_MATCH=\"781e5e245d69b566979b86e28d23f2c7\"", NULL };
+    request(&r, "GET", "/bkt/r", NULL, 0, inm);
+    ck_assert_int_eq(r.status, 304);
+    ck_assert_uint_eq(r.body_len, 0);
+    reply_free(&r);
+    const char *im_bad[] = { "HTTP_IF_MATCH=\"nope\"", NULL };
+    expect("GET", "/bkt/r", NULL, 412, "PreconditionFailed", im_bad);
+    const char *ims[] = { "HTTP_IF_MODIFIED_SINCE=Sun, 06 Nov 2050 08:49:37 GMT", NULL };
+    expect("GET", "/bkt/r", NULL, 304, NULL, ims);
+    const char *ius[] = { "HTTP_IF_UNMODIFIED_SINCE=Sun, 06 Nov 1994 08:49:37 GMT", NULL };
+    expect("GET", "/bkt/r", NULL, 412, "PreconditionFailed", ius);
+
+    /* conditional writes */
+    const char *star[] = { "HTTP_IF_NONE_MATCH=*", NULL };
+    expect("PUT", "/bkt/r", "new", 412, "PreconditionFailed", star);
+    expect("PUT", "/bkt/new", "new", 200, NULL, star);
+    expect("PUT", "/bkt/r", "changed", 412, "PreconditionFailed", im_bad);
+    const char *im_ok[] = { "HTTP_IF_MATCH=\"781e5e245d69b566979b86e28d23f2c7\"", NULL };
+    expect("PUT", "/bkt/r", "changed", 200, NULL, im_ok);
+    request(&r, "GET", "/bkt/r", NULL, 0, NULL);
+    ck_assert_str_eq(r.body, "changed");
+    reply_free(&r);
+}
+END_TEST
+
+/* Counts occurrences of needle in hay. */
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+START_TEST(test_listing)
+{
+    expect("PUT", "/bkt", NULL, 200, NULL, NULL);
+    const char *keys[] = { "a-b", "a/b", "a/c/d", "a0", "b+c", "z" };
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        char uri[64];
+        snprintf(uri, sizeof uri, "/bkt/%s", keys[i]);
+        expect("PUT", uri, "x", 200, NULL, NULL);
+    }
+    struct reply r;
+    request(&r, "GET", "/bkt?list-type=2", NULL, 0, NULL);
+    ck_assert_int_eq(r.status, 200);
+    const char *p = r.body;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        char k[64];
+        snprintf(k, sizeof k, "<Key>%s</Key>", keys[i]);
+        const char *q = strstr(p, k);
+        ck_assert_msg(q != NULL, "%s missing or out of order in %s", keys[i], r.body);
+        p = q;
+    }
+    ck_assert_ptr_nonnull(strstr(r.body, "<KeyCount>6</KeyCount>"));
+    ck_assert_ptr_nonnull(strstr(r.body, "<IsTruncated>false</IsTruncated>"));
+    reply_free(&r);
+
+    request(&r, "GET", "/bkt?list-type=2&delimiter=/&encoding-type=url", NULL, 0, NULL);
+    ck_assert_ptr_nonnull(strstr(r.body, "<CommonPrefixes><Prefix>a/</Prefix></CommonPrefixes>"));
+    ck_assert_ptr_nonnull(strstr(r.body, "<Key>b%2Bc</Key>"));
+    ck_assert_int_eq(count(r.body, "<Contents>"), 4);
+    reply_free(&r);
+
+    /* pages of 2 resume exactly */
+    char uri[512] = "/bkt?list-type=2&max-keys=2";
+    int seen = 0;
+    for (int page = 0; page < 10; page++) {
+        request(&r, "GET", uri, NULL, 0, NULL);
+        seen += count(r.body, "<Contents>");
+        const char *t = strstr(r.body, "<NextContinuationToken>");
+        if (!t) {
+            ck_assert_ptr_nonnull(strstr(r.body, "<IsTruncated>false</IsTruncated>"));
+            reply_free(&r);
+            break;
+        }
+        t += strlen("<NextContinuationToken>");
+        size_t n = strcspn(t, "<");
+        struct buf b;
+        buf_init(&b, 1024);
+        buf_adds(&b, "/bkt?list-type=2&max-keys=2&continuation-token=");
+        for (size_t i = 0; i < n; i++) {
+            if (t[i] == '+') buf_adds(&b, "%2B");
+            else if (t[i] == '/') buf_adds(&b, "%2F");
+            else if (t[i] == '=') buf_adds(&b, "%3D");
+            else buf_addc(&b, t[i]);
+        }
+        snprintf(uri, sizeof uri, "%s", buf_str(&b));
+        buf_free(&b);
+        reply_free(&r);
+    }
+    ck_assert_int_eq(seen, 6);
+
+    /* V1 with marker and prefix */
+    request(&r, "GET", "/bkt?prefix=a&marker=a/b", NULL, 0, NULL);
+    ck_assert_ptr_null(strstr(r.body, "<Key>a/b</Key>"));
+    ck_assert_ptr_nonnull(strstr(r.body, "<Key>a/c/d</Key>"));
+    ck_assert_ptr_nonnull(strstr(r.body, "<Key>a0</Key>"));
+    ck_assert_ptr_null(strstr(r.body, "<Key>z</Key>"));
+    reply_free(&r);
+
+    request(&r, "GET", "/bkt?versions", NULL, 0, NULL);
+    ck_assert_ptr_nonnull(strstr(r.body, "<ListVersionsResult"));
+    ck_assert_int_eq(count(r.body, "<VersionId>null</VersionId>"), 6);
+    reply_free(&r);
+    expect("GET", "/bkt?max-keys=abc", NULL, 400, "InvalidArgument", NULL);
+    expect("GET", "/bkt?list-type=2&continuation-token=%25%25", NULL, 400, "InvalidArgument", NULL);
+
+    request(&r, "GET", "/", NULL, 0, NULL);
+    ck_assert_ptr_nonnull(strstr(r.body, "<Name>bkt</Name>"));
+    reply_free(&r);
+}
+END_TEST
+
+START_TEST(test_prefix_mount)
+{
+    s3_config_free(&cfg);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", root, conf);
+    ck_assert_int_eq(system(cmd), 0);
+    make_root("prefix = /s3/\n");
+    expect("PUT", "/s3/bkt", NULL, 200, NULL, NULL);
+    expect("PUT", "/s3/bkt/k", "v", 200, NULL, NULL);
+    expect("GET", "/s3/bkt/k", NULL, 200, NULL, NULL);
+    expect("GET", "/bkt/k", NULL, 400, "InvalidURI", NULL);
+    expect("GET", "/s3x/bkt/k", NULL, 400, "InvalidURI", NULL);
+}
+END_TEST
+
+START_TEST(test_auth_required)
+{
+    s3_config_free(&cfg);
+    char path[128];
+    snprintf(path, sizeof path, "%s.creds", root);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "AKIDEXAMPLE wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n");
+    fclose(f);
+    f = fopen(conf, "w");
+    fprintf(f, "root = %s\ncredentials = %s\n", root, path);
+    fclose(f);
+    char err[256];
+    ck_assert_msg(s3_config_load(&cfg, conf, err, sizeof err) == 0, "%s", err);
+    expect("GET", "/", NULL, 403, "AccessDenied", NULL);
+    const char *bad[] = { "HTTP_AUTHORIZATION=AWS4-HMAC-SHA256 Credential=NOPE/20250101/us-east-1/s3/aws4_request, "
+                          "SignedHeaders=host;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000",
+                          "HTTP_X_AMZ_DATE=20250101T000000Z", NULL };
+    struct reply r;
+    request(&r, "GET", "/", NULL, 0, bad);
+    ck_assert_int_eq(r.status, 403);
+    reply_free(&r);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_config_errors)
+{
+    struct s3_config c2;
+    char err[256];
+    ck_assert_int_eq(s3_config_load(&c2, "/nonexistent/s3cgi.conf", err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/s3cgi.conf"));
+    s3_config_free(&c2);
+    FILE *f = fopen(conf, "w");
+    fprintf(f, "root = %s\nbogus = 1\n", root);
+    fclose(f);
+    ck_assert_int_eq(s3_config_load(&c2, conf, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "bogus"));
+    s3_config_free(&c2);
+    /* a request under a broken configuration gets a 500, not a crash */
+    struct mem_front mf = { "", 0, 0, { 0 }, { 0 } };
+    buf_init(&mf.out, 1 << 20);
+    buf_init(&mf.log, 1 << 20);
+    char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/", NULL };
+    struct s3_io io = { &mf, env, mem_read, mem_write, mem_log };
+    s3_handle_config_error(&io, err);
+    ck_assert_int_eq(strncmp(buf_str(&mf.out), "Status: 500", 11), 0);
+    ck_assert_ptr_nonnull(strstr(buf_str(&mf.log), "bogus"));
+    buf_free(&mf.out);
+    buf_free(&mf.log);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_bucket_lifecycle);
+    tcase_add_test(tc, test_create_bucket_body);
+    tcase_add_test(tc, test_put_get_head);
+    tcase_add_test(tc, test_put_integrity);
+    tcase_add_test(tc, test_bad_keys);
+    tcase_add_test(tc, test_range_and_conditions);
+    tcase_add_test(tc, test_listing);
+    tcase_add_test(tc, test_prefix_mount);
+    tcase_add_test(tc, test_auth_required);
+    tcase_add_test(tc, test_config_errors);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,176 @@
+/* test_util.c - util (hex, base64, numbers, UTF-8, time), buf and arena. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "util.h"
+
+START_TEST(test_hex)
+{
+    unsigned char in[] = { 0x00, 0x7f, 0xab, 0xff }, out[4];
+    char hex[9];
+    hex_encode(in, 4, hex);
+    ck_assert_str_eq(hex, "007fabff");
+    ck_assert_int_eq(hex_decode("007FABff", 8, out, 4), 0);
+    ck_assert_mem_eq(out, in, 4);
+    ck_assert_int_eq(hex_decode("007fabf", 7, out, 4), -1);
+    ck_assert_int_eq(hex_decode("007fabfg", 8, out, 4), -1);
+}
+END_TEST
+
+static const struct { const char *plain, *b64; } b64_cases[] = {
+    { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+    { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+};
+
+START_TEST(test_base64)
+{
+    for (size_t i = 0; i < sizeof b64_cases / sizeof *b64_cases; i++) {
+        char enc[64];
+        unsigned char dec[64];
+        size_t n = strlen(b64_cases[i].plain);
+        base64_encode((const unsigned char *)b64_cases[i].plain, n, enc);
+        ck_assert_str_eq(enc, b64_cases[i].b64);
+        long d = base64_decode(b64_cases[i].b64, strlen(b64_cases[i].b64), dec, sizeof dec);
+        ck_assert_int_eq(d, (long)n);
+        ck_assert_mem_eq(dec, b64_cases[i].plain, n);
+    }
+    unsigned char dec[16];
+    ck_assert_int_eq(base64_decode("Zg=", 3, dec, sizeof dec), -1);       /* not a multiple of 4 */
+    ck_assert_int_eq(base64_decode("Z===", 4, dec, sizeof dec), -1);      /* too much padding */
+    ck_assert_int_eq(base64_decode("Zg==Zg==", 8, dec, sizeof dec), -1);  /* padding inside */
+    ck_assert_int_eq(base64_decode("Zm9v", 4, dec, 2), -1);               /* over capacity */
+    ck_assert_int_eq(base64_decode("Zm9*", 4, dec, sizeof dec), -1);
+    /* Content-MD5 of "" is 1B2M2Y8AsgTpgAmY7PhCfg== */
+    ck_assert_int_eq(base64_decode("1B2M2Y8AsgTpgAmY7PhCfg==", 24, dec, sizeof dec), 16);
+}
+END_TEST
+
+START_TEST(test_parse_u64)
+{
+    unsigned long long v;
+    ck_assert_int_eq(parse_u64("0", 1, 100, &v), 0);
+    ck_assert_int_eq(v, 0);
+    ck_assert_int_eq(parse_u64("100", 3, 100, &v), 0);
+    ck_assert_int_eq(v, 100);
+    ck_assert_int_eq(parse_u64("101", 3, 100, &v), -1);
+    ck_assert_int_eq(parse_u64("", 0, 100, &v), -1);
+    ck_assert_int_eq(parse_u64("-1", 2, 100, &v), -1);
+    ck_assert_int_eq(parse_u64(" 1", 2, 100, &v), -1);
+    ck_assert_int_eq(parse_u64("18446744073709551615", 20, ~0ULL, &v), 0);
+    ck_assert_int_eq(parse_u64("18446744073709551616", 20, ~0ULL, &v), -1);
+    ck_assert_int_eq(parse_u64("99999999999999999999999", 23, ~0ULL, &v), -1);
+}
+END_TEST
+
+START_TEST(test_utf8)
+{
+    ck_assert_int_eq(utf8_valid("abc", 3), 1);
+    ck_assert_int_eq(utf8_valid("\xc3\xa9", 2), 1);                 /* é */
+    ck_assert_int_eq(utf8_valid("\xe2\x82\xac", 3), 1);             /* € */
+    ck_assert_int_eq(utf8_valid("\xf0\x9f\x98\x80", 4), 1);         /* emoji */
+    ck_assert_int_eq(utf8_valid("\xc3", 1), 0);                     /* truncated */
+    ck_assert_int_eq(utf8_valid("\xe2\x82", 2), 0);
+    ck_assert_int_eq(utf8_valid("\xc0\xaf", 2), 0);                 /* overlong '/' */
+    ck_assert_int_eq(utf8_valid("\xe0\x80\xaf", 3), 0);             /* overlong '/' */
+    ck_assert_int_eq(utf8_valid("\xed\xa0\x80", 3), 0);             /* surrogate */
+    ck_assert_int_eq(utf8_valid("\xf4\x90\x80\x80", 4), 0);         /* > U+10FFFF */
+    ck_assert_int_eq(utf8_valid("\xff", 1), 0);
+    ck_assert_int_eq(utf8_valid("a\x80", 2), 0);
+}
+END_TEST
+
+START_TEST(test_time_format)
+{
+    char h[30], iso[25];
+    time_http(784111777, h);
+    ck_assert_str_eq(h, "Sun, 06 Nov 1994 08:49:37 GMT");
+    time_iso8601(1255369830, iso);
+    ck_assert_str_eq(iso, "2009-10-12T17:50:30.000Z");
+}
+END_TEST
+
+START_TEST(test_time_parse)
+{
+    time_t t;
+    ck_assert_int_eq(time_parse_http("Sun, 06 Nov 1994 08:49:37 GMT", 29, &t), 0);
+    ck_assert_int_eq(t, 784111777);
+    ck_assert_int_eq(time_parse_http("Sunday, 06-Nov-94 08:49:37 GMT", 30, &t), 0);
+    ck_assert_int_eq(t, 784111777);
+    ck_assert_int_eq(time_parse_http("Sun Nov  6 08:49:37 1994", 24, &t), 0);
+    ck_assert_int_eq(t, 784111777);
+    ck_assert_int_eq(time_parse_http("Sun, 06 Nov 1994 08:49:37 CET", 29, &t), -1);
+    ck_assert_int_eq(time_parse_http("Sun, 30 Feb 1994 08:49:37 GMT", 29, &t), -1);
+    ck_assert_int_eq(time_parse_http("Sun, 32 Feb 1994 08:49:37 GMT", 29, &t), -1);
+    ck_assert_int_eq(time_parse_http("garbage", 7, &t), -1);
+    ck_assert_int_eq(time_parse_amz("20130524T000000Z", 16, &t), 0);
+    ck_assert_int_eq(t, 1369353600);
+    ck_assert_int_eq(time_parse_amz("20130524T000000", 15, &t), -1);
+    ck_assert_int_eq(time_parse_amz("20131324T000000Z", 16, &t), -1);
+    ck_assert_int_eq(time_parse_iso8601("2009-10-12T17:50:30.000Z", 24, &t), 0);
+    ck_assert_int_eq(t, 1255369830);
+    ck_assert_int_eq(time_parse_iso8601("2009-10-12T17:50:30Z", 20, &t), 0);
+    ck_assert_int_eq(time_parse_iso8601("2009-10-12T17:50:30.Z", 21, &t), -1);
+}
+END_TEST
+
+START_TEST(test_buf_cap)
+{
+    struct buf b;
+    buf_init(&b, 8);
+    ck_assert_int_eq(buf_adds(&b, "12345678"), 0);
+    ck_assert_str_eq(buf_str(&b), "12345678");
+    ck_assert_int_eq(buf_addc(&b, '9'), -1);        /* over the cap */
+    ck_assert_int_eq(b.failed, 1);
+    ck_assert_int_eq(buf_adds(&b, ""), -1);         /* sticky */
+    ck_assert_str_eq(buf_str(&b), "");
+    buf_free(&b);
+    buf_init(&b, 1 << 20);
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq(buf_printf(&b, "%04d", i), 0);
+    ck_assert_uint_eq(b.len, 4000);
+    ck_assert_int_eq(memcmp(b.data + 3996, "0999", 4), 0);
+    buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_arena)
+{
+    struct arena a;
+    arena_init(&a, 1 << 20);
+    char *s = arena_strdup(&a, "hello");
+    ck_assert_str_eq(s, "hello");
+    ck_assert_ptr_eq((void *)((uintptr_t)s & 15), NULL);
+    for (int i = 0; i < 1000; i++)
+        ck_assert_ptr_nonnull(arena_alloc(&a, 100));
+    ck_assert_ptr_nonnull(arena_alloc(&a, 200000));     /* big block */
+    ck_assert_str_eq(s, "hello");
+    ck_assert_ptr_null(arena_alloc(&a, 1 << 20));       /* over the cap */
+    char *p = arena_printf(&a, "%s-%d", "x", 42);
+    ck_assert_str_eq(p, "x-42");
+    arena_free(&a);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("util");
+    TCase *tc = tcase_create("util");
+    tcase_add_test(tc, test_hex);
+    tcase_add_test(tc, test_base64);
+    tcase_add_test(tc, test_parse_u64);
+    tcase_add_test(tc, test_utf8);
+    tcase_add_test(tc, test_time_format);
+    tcase_add_test(tc, test_time_parse);
+    tcase_add_test(tc, test_buf_cap);
+    tcase_add_test(tc, test_arena);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
