@@ -152,6 +152,12 @@ static int apply(struct s3_config *cfg, const char *k, const char *v, char *err,
         cfg->fsync = b;
         return 0;
     }
+    if (!strcmp(k, "sigv2")) {
+        if (parse_bool(v, &b) < 0)
+            return cfg_fail(err, errlen, "%s:%d: sigv2 must be on or off", cfg->path, lineno);
+        cfg->sigv2 = b;
+        return 0;
+    }
     if (!strcmp(k, "anonymous")) {
         if (!strcmp(v, "full"))
             cfg->anonymous_full = 1;
@@ -230,6 +236,7 @@ int s3_config_load(struct s3_config *cfg, const char *path, char *err, size_t er
     cfg->fsync = 1;
     cfg->max_skew = 900;
     cfg->log_level = 1;
+    cfg->sigv2 = 1;
     if (set_str(&cfg->path, path && *path ? path : S3CGI_DEFAULT_CONFIG) < 0)
         return cfg_fail(err, errlen, "out of memory");
     FILE *f = fopen(cfg->path, "re");

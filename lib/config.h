@@ -13,6 +13,7 @@
  *   max_skew     = 900                seconds of clock skew accepted
  *   domain       = s3.example.org     virtual-host domains (repeatable; later issue)
  *   log_level    = 1                  0 errors only, 1 + warnings, 2 + each request
+ *   sigv2        = on|off             accept legacy Signature V2 (header and query)
  * Credentials file: one "ACCESS_KEY SECRET_KEY [options...]" per line, '#' comments.
  */
 #ifndef S3CGI_CONFIG_H
@@ -46,6 +47,7 @@ struct s3_config {
     char *domains[S3_MAX_DOMAINS];
     size_t ndomains;
     int log_level;
+    int sigv2;              /* accept Signature V2 (default on) */
 };
 
 /* Loads path (or, if NULL, the compiled-in default) into *cfg. On failure returns -1,

@@ -17,13 +17,15 @@
  * request XML bodies, listing scratch). Object data never goes through it. */
 #define REQUEST_ARENA_CAP (64u << 20)
 
-static enum s3_err dispatch(struct s3_ctx *c)
+/* Runs the request; *message may be set to a specific error message. */
+static enum s3_err dispatch(struct s3_ctx *c, const char **message)
 {
     struct s3_request *req = c->req;
     int deferred = 0;
-    enum s3_err err = s3_auth_check(req, &deferred);
+    enum s3_err err = s3_auth_check_ex(req, &deferred, message);
     if (err)
         return err;
+    *message = NULL;
     req->auth.deferred = deferred;
     const struct s3_route *r = s3_route_find(req, &err);
     if (!r)
@@ -46,14 +48,15 @@ int s3_handle(const struct s3_config *cfg, const struct s3_io *io)
     enum s3_err err = s3_request_parse(&req, &a, io, cfg, time(NULL));
     resp_init(&resp, io, req.method == M_HEAD);
     struct s3_ctx c = { &req, &resp, -1 };
+    const char *message = NULL;
     if (!err)
-        err = dispatch(&c);
+        err = dispatch(&c, &message);
     if (err) {
         const struct s3_err_info *info = s3_err_info(err);
         if (info->status >= 500 || cfg->log_level >= 2)
             s3_io_logf(io, "%s %s -> %d %s (request %s)", req.method_str ? req.method_str : "-",
                        req.raw_uri ? req.raw_uri : "-", info->status, info->code, req.request_id);
-        resp_error(&resp, &req, err, NULL);
+        resp_error(&resp, &req, err, message);
     } else if (cfg->log_level >= 2) {
         s3_io_logf(io, "%s %s -> %d (request %s)", req.method_str, req.raw_uri, resp.status,
                    req.request_id);
