@@ -235,7 +235,8 @@ int sigv4_parse_authorization(const char *hdr, size_t len, struct sigv4_authz *o
     for (;;) {
         while (p < end && is_ows(*p))
             p++;
-        const char *comma = memchr(p, ',', (size_t)(end - p));
+        size_t rest = p < end ? (size_t)(end - p) : 0;   /* p <= end; stated for the optimiser */
+        const char *comma = rest ? memchr(p, ',', rest) : NULL;
         const char *cend = comma ? comma : end;
         const char *t = cend;
         while (t > p && is_ows(t[-1]))

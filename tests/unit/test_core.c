@@ -197,14 +197,14 @@ END_TEST
 
 START_TEST(test_create_bucket_body)
 {
-    expect("PUT", "/b1",
+    expect("PUT", "/bk1",
            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
            "<LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>",
            200, NULL, NULL);
-    expect("PUT", "/b2", "<CreateBucketConfiguration><LocationConstraint>eu-west-9"
+    expect("PUT", "/bk2", "<CreateBucketConfiguration><LocationConstraint>eu-west-9"
            "</LocationConstraint></CreateBucketConfiguration>", 400, "InvalidLocationConstraint", NULL);
-    expect("PUT", "/b3", "<CreateBucketConfiguration>", 400, "MalformedXML", NULL);
-    expect("PUT", "/b4", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>", 400,
+    expect("PUT", "/bk3", "<CreateBucketConfiguration>", 400, "MalformedXML", NULL);
+    expect("PUT", "/bk4", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>", 400,
            "MalformedXML", NULL);
 }
 END_TEST
