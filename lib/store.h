@@ -59,11 +59,13 @@ enum s3_err store_bucket_create(const struct s3_config *cfg, const char *bucket)
 enum s3_err store_bucket_delete(const struct s3_config *cfg, const char *bucket);  /* BucketNotEmpty, NoSuchBucket */
 typedef int (*store_bucket_cb)(void *ctx, const char *name, time_t created);        /* nonzero stops */
 /* Calls cb for every bucket in byte order of name, skipping names that are not valid
- * bucket names and anything that is not a directory. */
+ * bucket names and anything that is not a directory (symlinks included). `created`
+ * is the directory's birth time where the filesystem records one (statx btime:
+ * ext4, xfs, btrfs, tmpfs), else its mtime. */
 enum s3_err store_bucket_list(const struct s3_config *cfg, store_bucket_cb cb, void *ctx);
 
-/* Opens key for reading: *fd is O_RDONLY on the regular file (or the directory of a
- * directory object, -1 allowed then with size 0); *meta filled, with the ETag taken
+/* Opens key for reading: *fd is O_RDONLY on the regular file (caller closes; -1 for a
+ * directory object, whose size is 0); *meta filled, with the ETag taken
  * from the xattr when it is still valid for the file's size and mtime, else computed
  * (MD5 of the content) and cached. NoSuchKey when absent, a plain directory, or
  * unmappable. */
@@ -91,6 +93,9 @@ struct store_put {
     long long written;
     int failed;
 };
+/* p->key points at the caller's key, which must stay valid until commit or abort.
+ * The key is checked here (s3_key_check errors). Whatever begin and commit return,
+ * calling abort afterwards is safe (commit releases everything itself). */
 enum s3_err store_put_begin(struct store_put *p, const struct s3_config *cfg, int bucketfd,
                             const char *key, size_t key_len);
 enum s3_err store_put_write(struct store_put *p, const void *data, size_t len);
@@ -98,9 +103,10 @@ enum s3_err store_put_commit(struct store_put *p, const struct s3_meta *meta,
                              int if_none_match_star, const char *if_match);
 void store_put_abort(struct store_put *p);
 
-/* Removes key (S3E_OK when it does not exist) and then every parent directory left
- * empty, up to but not including the bucket. A directory object loses its mark and
- * is removed when empty. */
+/* Removes key (S3E_OK when it does not exist, or is a symlink, or names a plain
+ * directory) and then every parent directory left empty, up to but not including the
+ * bucket or a directory object. A directory object loses its mark and is removed
+ * when empty. Keys failing s3_key_check get that error. */
 enum s3_err store_object_delete(const struct s3_config *cfg, int bucketfd,
                                 const char *key, size_t key_len);
 
