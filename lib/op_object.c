@@ -238,7 +238,7 @@ enum s3_err op_put_object(struct s3_ctx *c)
 {
     struct s3_request *req = c->req;
     if (s3_req_header(req, "x-amz-copy-source"))
-        return S3E_NOT_IMPLEMENTED;     /* CopyObject: later issue */
+        return op_copy_object(c);
     if (req->content_length > MAX_PUT_SIZE)
         return S3E_ENTITY_TOO_LARGE;
     const char *inm = s3_req_header(req, "if-none-match");

@@ -45,6 +45,17 @@ enum s3_err op_put_object(struct s3_ctx *c);
 enum s3_err op_delete_object(struct s3_ctx *c);
 enum s3_err op_get_object_acl(struct s3_ctx *c);
 enum s3_err op_get_object_tagging(struct s3_ctx *c);
+/* multipart (op_multipart.c) */
+enum s3_err op_create_multipart(struct s3_ctx *c);       /* POST key?uploads */
+enum s3_err op_upload_part(struct s3_ctx *c);            /* PUT key?partNumber&uploadId (+ copy) */
+enum s3_err op_complete_multipart(struct s3_ctx *c);     /* POST key?uploadId */
+enum s3_err op_abort_multipart(struct s3_ctx *c);        /* DELETE key?uploadId */
+enum s3_err op_list_parts(struct s3_ctx *c);             /* GET key?uploadId */
+enum s3_err op_list_multipart_uploads(struct s3_ctx *c); /* GET bucket?uploads */
+/* server-side copy (op_copy.c): PUT key with x-amz-copy-source */
+enum s3_err op_copy_object(struct s3_ctx *c);
+/* multi-delete (op_delete.c): POST bucket?delete */
+enum s3_err op_delete_objects(struct s3_ctx *c);
 
 /* Shared helpers (op_service.c). */
 /* Starts a 200 XML response: Content-Type, declaration, root element with xmlns. */

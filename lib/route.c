@@ -8,6 +8,8 @@
 static const struct s3_route routes[] = {
     { M_GET,    T_SERVICE, NULL,                op_list_buckets, 0 },
 
+    { M_GET,    T_BUCKET,  "uploads",           op_list_multipart_uploads, 1 },
+    { M_POST,   T_BUCKET,  "delete",            op_delete_objects, 1 },
     { M_GET,    T_BUCKET,  "location",          op_get_bucket_location, 1 },
     { M_GET,    T_BUCKET,  "versioning",        op_get_bucket_versioning, 1 },
     { M_GET,    T_BUCKET,  "versions",          op_list_object_versions, 1 },
@@ -34,6 +36,11 @@ static const struct s3_route routes[] = {
     { M_DELETE, T_BUCKET,  "encryption",        op_delete_bucket_config, 1 },
     { M_DELETE, T_BUCKET,  NULL,                op_delete_bucket, 0 },
 
+    { M_POST,   T_OBJECT,  "uploads",           op_create_multipart, 1 },
+    { M_PUT,    T_OBJECT,  "uploadId",          op_upload_part, 1 },
+    { M_POST,   T_OBJECT,  "uploadId",          op_complete_multipart, 1 },
+    { M_DELETE, T_OBJECT,  "uploadId",          op_abort_multipart, 1 },
+    { M_GET,    T_OBJECT,  "uploadId",          op_list_parts, 1 },
     { M_GET,    T_OBJECT,  "acl",               op_get_object_acl, 1 },
     { M_GET,    T_OBJECT,  "tagging",           op_get_object_tagging, 1 },
     { M_GET,    T_OBJECT,  NULL,                op_get_object, 1 },

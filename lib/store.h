@@ -102,6 +102,10 @@ enum s3_err store_put_write(struct store_put *p, const void *data, size_t len);
 enum s3_err store_put_commit(struct store_put *p, const struct s3_meta *meta,
                              int if_none_match_star, const char *if_match);
 void store_put_abort(struct store_put *p);
+/* Appends len bytes of srcfd starting at off to the pending put (store_copy.c):
+ * reflink where possible, else copy_file_range, else a bounded read/write loop.
+ * A source shorter than off+len fails the put (S3E_INTERNAL). */
+enum s3_err store_put_copy(struct store_put *p, int srcfd, long long off, long long len);
 
 /* Removes key (S3E_OK when it does not exist, or is a symlink, or names a plain
  * directory) and then every parent directory left empty, up to but not including the
