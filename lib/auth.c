@@ -2,6 +2,8 @@
  * Spec: S3 API reference "Authenticating Requests (AWS Signature Version 4)":
  * "Using the Authorization Header" and "Using Query Parameters" (presigned URLs).
  * Error codes and messages follow what S3 answers for the same faults.
+ * Signature Version 2 ("Authorization: AWS AK:sig", or AWSAccessKeyId/Signature in
+ * the query) is dispatched to sigv2.c when cfg->sigv2 is on, else NotImplemented.
  *
  * Order of checks (header form): algorithm, header syntax, request time, credential
  * scope, access key, clock skew, which headers are signed, payload hash, signature.
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "sigv2.h"
 #include "sigv4.h"
 #include "util.h"
 
@@ -29,6 +32,7 @@
 #define MSG_QUERY_PARAMS "Query-string authentication version 4 requires the X-Amz-Algorithm, " \
     "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires " \
     "parameters."
+#define MSG_NO_SIGV2 "Signature Version 2 is not supported"
 #define MSG_BAD_SHA256 "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, " \
     "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, " \
     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value."
@@ -288,8 +292,11 @@ static enum s3_err auth_header(struct s3_request *req, const char *hdr, const ch
     size_t len = strlen(hdr);
     enum s3_err e;
     trim(&hdr, &len);
-    if (len > 4 && memcmp(hdr, "AWS ", 4) == 0)
-        return fail_msg(at, S3E_NOT_IMPLEMENTED, "Signature Version 2 is not supported");
+    if (len > 4 && memcmp(hdr, "AWS ", 4) == 0) {
+        if (!req->cfg->sigv2)
+            return fail_msg(at, S3E_NOT_IMPLEMENTED, MSG_NO_SIGV2);
+        return sigv2_auth_header(req, hdr + 4, len - 4, &at->msg);
+    }
     if (len < 16 || memcmp(hdr, "AWS4-HMAC-SHA256", 16) != 0)
         return fail_msg(at, S3E_INVALID_ARGUMENT, "Unsupported Authorization Type");
     if (sigv4_parse_authorization(hdr, len, &at->az) < 0)
@@ -379,9 +386,11 @@ static int has_v4_query(const struct s3_request *req)
            s3_req_query(req, "X-Amz-Signature");
 }
 
+/* Either V2 parameter makes a V2 attempt, so a URL missing the other one is told
+ * which parameters it needs rather than treated as anonymous. */
 static int has_v2_query(const struct s3_request *req)
 {
-    return s3_req_query(req, "AWSAccessKeyId") && s3_req_query(req, "Signature");
+    return s3_req_query(req, "AWSAccessKeyId") || s3_req_query(req, "Signature");
 }
 
 /* The Authorization header, or NULL when absent or blank. */
@@ -405,14 +414,16 @@ enum s3_err s3_auth_check_ex(struct s3_request *req, int *deferred, const char *
 
     const char *hdr = authz_header(req);
     int v4q = has_v4_query(req), v2q = has_v2_query(req);
-    if (hdr && (v4q || v2q))
+    if ((hdr && (v4q || v2q)) || (v4q && v2q))
         e = fail_msg(&at, S3E_INVALID_ARGUMENT, MSG_ONE_MECHANISM);
     else if (hdr)
         e = auth_header(req, hdr, NULL, deferred, &at);
     else if (v4q)
         e = auth_query(req, deferred, &at);
+    else if (v2q && !req->cfg->sigv2)
+        e = fail_msg(&at, S3E_NOT_IMPLEMENTED, MSG_NO_SIGV2);
     else if (v2q)
-        e = fail_msg(&at, S3E_NOT_IMPLEMENTED, "Signature Version 2 is not supported");
+        e = sigv2_auth_query(req, &at.msg);
     else
         e = req->cfg->anonymous_full ? S3E_OK : S3E_ACCESS_DENIED;
     if (e != S3E_OK) {

@@ -1,5 +1,5 @@
 /* auth.h - request authentication (AWS Signature Version 4, header form in the core
- * issue; presigned query form, streaming payloads and SigV2 come later and plug in here).
+ * issue, the presigned query form, and Signature V2 in sigv2.c).
  * The pure SigV4 building blocks live in sigv4.h.
  */
 #ifndef S3CGI_AUTH_H
@@ -34,7 +34,8 @@ enum s3_err s3_auth_finish(struct s3_request *req, const char *payload_sha256_he
  * <Message> for the failure (static or in req's arena; e.g. "The authorization header
  * is malformed; the region 'eu-west-1' is wrong; expecting 'us-east-1'"), or to NULL
  * when the error table's default message applies. Other notes on the mapping:
- * SigV2 (header "AWS AK:sig" or query AWSAccessKeyId/Signature) -> NotImplemented;
+ * SigV2 (header "AWS AK:sig" or query AWSAccessKeyId/Signature) is checked by sigv2.c,
+ * or answered NotImplemented when cfg->sigv2 is off;
  * presigned URL errors that S3 reports as AuthorizationQueryParametersError ->
  * S3E_AUTH_HEADER_MALFORMED; a presigned URL dated beyond max_skew in the future ->
  * AccessDenied "Request is not yet valid"; expired -> S3E_EXPIRED_REQUEST. */
