@@ -133,6 +133,9 @@ static const struct s3_err_info err_table[S3E__COUNT] = {
       "Service is unable to handle request."),
     E(S3E_METADATA_TOO_LARGE, 400, "Bad Request", "MetadataTooLarge",
       "Your metadata headers exceed the maximum allowed metadata size."),
+    E(S3E_MALFORMED_TRAILER, 400, "Bad Request", "MalformedTrailerError",
+      "The request contained trailing data that was not well-formed or did not conform "
+      "to our published schema."),
 };
 
 #undef E

@@ -62,6 +62,7 @@ enum s3_err {
     S3E_HEADERS_TOO_LARGE,        /* RequestHeaderSectionTooLarge */
     S3E_SERVICE_UNAVAILABLE,
     S3E_METADATA_TOO_LARGE,       /* MetadataTooLarge 400 */
+    S3E_MALFORMED_TRAILER,        /* MalformedTrailerError 400 (aws-chunked trailers) */
     S3E__COUNT
 };
 

@@ -366,6 +366,7 @@ static const struct {
     { S3E_HEADERS_TOO_LARGE, 400, "RequestHeaderSectionTooLarge", NULL },
     { S3E_SERVICE_UNAVAILABLE, 503, "ServiceUnavailable", NULL },
     { S3E_METADATA_TOO_LARGE, 400, "MetadataTooLarge", NULL },
+    { S3E_MALFORMED_TRAILER, 400, "MalformedTrailerError", NULL },
 };
 
 START_TEST(t_err_table)
