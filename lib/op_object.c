@@ -8,6 +8,7 @@
 #include "body.h"
 #include "cond.h"
 #include "config.h"
+#include "multipart.h"
 #include "ops.h"
 #include "range.h"
 #include "store.h"
@@ -120,15 +121,54 @@ static enum s3_err send_file_range(struct s3_ctx *c, int fd, long long start, lo
     return S3E_OK;
 }
 
+/* GET/HEAD ?partNumber=N (S3 GetObject "partNumber": a ranged GET of part N). For
+ * a multipart object the range comes from the part layout Complete stored
+ * (multipart.h MP_LAYOUT_HDR); a single-part object is its own part 1, which S3
+ * answers as a 206 of the whole object. *rg is set and 1 returned when the part is
+ * served; 0 when the response (an error) has been written. */
+static int part_range(struct s3_ctx *c, const struct s3_meta *m, int part, struct s3_range *rg)
+{
+    long long off = 0, len = m->size;
+    if (m->parts_count > 0) {
+        const char *layout = s3_meta_get(m, MP_LAYOUT_HDR);
+        if (part > m->parts_count) {
+            resp_error(c->resp, c->req, S3E_INVALID_RANGE, "The requested partnumber is not satisfiable");
+            return 0;
+        }
+        if (!(part == 1 && m->parts_count == 1) &&
+            (!layout || mp_layout_find(layout, m->parts_count, m->size, part, &off, &len) < 0)) {
+            /* an object whose layout could not be recorded (over MP_LAYOUT_MAX) */
+            resp_error(c->resp, c->req, S3E_NOT_IMPLEMENTED,
+                       "The part layout of this object is not known; use a Range request");
+            return 0;
+        }
+        resp_headerf(c->resp, "x-amz-mp-parts-count", "%d", m->parts_count);
+    } else if (part != 1) {
+        resp_error(c->resp, c->req, S3E_INVALID_RANGE, "The requested partnumber is not satisfiable");
+        return 0;
+    }
+    rg->start = off;
+    rg->end = off + len - 1;
+    return 1;
+}
+
 enum s3_err op_get_object(struct s3_ctx *c)
 {
     struct s3_request *req = c->req;
     struct s3_meta m;
-    int fd = -1;
+    int fd = -1, part = 0;
     enum s3_err err = check_version_id(req);
-    const char *part = s3_req_query(req, "partNumber");
-    if (!err && part && strcmp(part, "1") != 0)
-        err = S3E_NOT_IMPLEMENTED;      /* part layout of multipart objects: later issue */
+    const char *pn = s3_req_query(req, "partNumber");
+    if (!err && pn) {
+        unsigned long long v;
+        if (parse_u64(pn, strlen(pn), MP_MAX_PARTS, &v) < 0 || v < 1)
+            return resp_error(c->resp, req, S3E_INVALID_ARGUMENT,
+                              "Part number must be an integer between 1 and 10000, inclusive"), S3E_OK;
+        if (s3_req_header(req, "range"))
+            return resp_error(c->resp, req, S3E_INVALID_REQUEST,
+                              "Cannot specify both Range header and partNumber query parameter"), S3E_OK;
+        part = (int)v;
+    }
     if (err || (err = store_object_open(req->cfg, c->bucketfd, req->key, req->key_len, req->arena,
                                         &fd, &m)))
         return err;
@@ -149,6 +189,11 @@ enum s3_err op_get_object(struct s3_ctx *c)
     struct s3_range rg = { 0, m.size - 1 };
     const char *range = s3_req_header(req, "range");
     enum range_result rr = range ? s3_range_parse(range, strlen(range), m.size, &rg) : RANGE_NONE;
+    if (part) {
+        if (!part_range(c, &m, part, &rg))
+            goto out;           /* answered */
+        rr = m.size > 0 ? RANGE_OK : RANGE_NONE;
+    }
     if (rr == RANGE_UNSATISFIABLE) {
         resp_headerf(c->resp, "Content-Range", "bytes */%lld", m.size);
         err = S3E_INVALID_RANGE;
