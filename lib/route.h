@@ -12,6 +12,7 @@ struct s3_route {
     const char *subresource;    /* query parameter that selects it; NULL: none present */
     s3_op_fn fn;                /* NULL: S3E_NOT_IMPLEMENTED */
     int needs_bucket;           /* open the bucket first (NoSuchBucket if absent) */
+    int reads_body;             /* the operation reads and verifies the request body itself */
 };
 
 /* The route for req, or NULL. *err is S3E_METHOD_NOT_ALLOWED for an unknown method,
