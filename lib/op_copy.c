@@ -65,7 +65,6 @@
 #include "util.h"
 
 #define MAX_COPY_SIZE 5368709120LL      /* S3: 5 GiB per CopyObject */
-#define MAX_USER_META 2048              /* S3: user-defined metadata is limited to 2 KB */
 #define HASH_BLOCK (256u << 10)
 #define COPY_BODY_CAP 8192              /* a copy carries no body; see verify_body */
 
@@ -87,21 +86,6 @@ struct copy_source {
     size_t key_len;
     int version_null;           /* "?versionId=null" was given */
 };
-
-/* Request headers stored with an object (op_object.c keeps the same list for
- * PutObject; see the report about sharing it). */
-static const char *const stored_headers[] = {
-    "content-type", "content-encoding", "content-disposition", "content-language",
-    "cache-control", "expires",
-};
-
-static int is_stored_header(const char *name)
-{
-    for (size_t i = 0; i < sizeof stored_headers / sizeof *stored_headers; i++)
-        if (strcmp(name, stored_headers[i]) == 0)
-            return 1;
-    return strncmp(name, "x-amz-meta-", 11) == 0;
-}
 
 static void trim_ows(const char **s, size_t *n)
 {
@@ -186,29 +170,17 @@ static void add_hdr(struct s3_meta *dm, char *name, char *value)
 static enum s3_err build_meta(struct s3_request *req, const struct s3_meta *sm, int replace,
                               enum checksum_alg want, struct s3_meta *dm, int *have_ck)
 {
-    size_t cap = (replace ? req->nheaders : sm->nhdrs) + sm->nhdrs + 2;
-    size_t user = 0;
-    int have_type = 0;
-    dm->hdrs = arena_alloc(req->arena, cap * sizeof *dm->hdrs);
-    if (!dm->hdrs)
-        return S3E_INTERNAL;
     if (replace) {
-        for (size_t i = 0; i < req->nheaders; i++) {
-            struct s3_header *h = &req->headers[i];
-            if (!is_stored_header(h->name))
-                continue;
-            if (strncmp(h->name, "x-amz-meta-", 11) == 0)
-                user += strlen(h->name) - 11 + strlen(h->value);
-            have_type |= strcmp(h->name, "content-type") == 0;
-            add_hdr(dm, h->name, h->value);
-        }
-        if (user > MAX_USER_META)
-            return S3E_METADATA_TOO_LARGE;
-        if (!have_type)
-            add_hdr(dm, "content-type", "binary/octet-stream");
+        /* this request's headers, room for the source's checksums and a computed one */
+        enum s3_err err = op_collect_headers(req, sm->nhdrs + 1, &dm->hdrs, &dm->nhdrs);
+        if (err)
+            return err;
     } else {
+        dm->hdrs = arena_alloc(req->arena, (2 * sm->nhdrs + 1) * sizeof *dm->hdrs);
+        if (!dm->hdrs)
+            return S3E_INTERNAL;
         for (size_t i = 0; i < sm->nhdrs; i++)
-            if (is_stored_header(sm->hdrs[i].name))
+            if (op_is_stored_header(sm->hdrs[i].name))
                 add_hdr(dm, sm->hdrs[i].name, sm->hdrs[i].value);
     }
     *have_ck = 0;
@@ -290,14 +262,6 @@ static int changes_something(const struct s3_request *req, int replace)
         if (strncmp(req->headers[i].name, "x-amz-server-side-encryption", 28) == 0)
             return 1;
     return 0;
-}
-
-static char *unquote_etag(struct arena *a, const char *v)
-{
-    size_t n = strlen(v);
-    if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
-        return arena_strndup(a, v + 1, n - 2);
-    return arena_strdup(a, v);
 }
 
 enum s3_err op_copy_object(struct s3_ctx *c)
@@ -387,7 +351,7 @@ enum s3_err op_copy_object(struct s3_ctx *c)
         mtime = st.st_mtim;
     else
         clock_gettime(CLOCK_REALTIME, &mtime);
-    err = store_put_commit(&put, &dm, inm != NULL, im ? unquote_etag(req->arena, im) : NULL);
+    err = store_put_commit(&put, &dm, inm != NULL, im ? op_unquote_etag(req->arena, im) : NULL);
     put_open = 0;
     if (err)
         goto out;

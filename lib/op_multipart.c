@@ -29,21 +29,7 @@
 
 #define IO_BLOCK (256u << 10)
 #define COMPLETE_XML_MAX (2u << 20)     /* CompleteMultipartUpload body; larger: MalformedXML */
-#define MAX_USER_META 2048              /* S3: user-defined metadata is limited to 2 KB */
 #define LIST_MAX 1000                   /* max-parts / max-uploads default and cap */
-
-static const char *const stored_headers[] = {
-    "content-type", "content-encoding", "content-disposition", "content-language",
-    "cache-control", "expires",
-};
-
-static int is_stored_header(const char *name)
-{
-    for (size_t i = 0; i < sizeof stored_headers / sizeof *stored_headers; i++)
-        if (strcmp(name, stored_headers[i]) == 0)
-            return 1;
-    return strncmp(name, "x-amz-meta-", 11) == 0;
-}
 
 /* Answers e with a specific message (the op has then written the response). */
 static enum s3_err reply_error(struct s3_ctx *c, enum s3_err e, const char *message)
@@ -107,45 +93,6 @@ static void checksum_xml(struct xmlw *w, enum checksum_alg alg, const char *valu
 
 /* ---- CreateMultipartUpload ---- */
 
-/* The headers Create keeps for the final object (as PutObject stores them), with
- * "aws-chunked" removed from Content-Encoding (GUIDE 5). */
-static enum s3_err collect_headers(struct s3_request *req, struct s3_meta_kv **out, size_t *n)
-{
-    size_t user = 0, k = 0;
-    int have_type = 0;
-    struct s3_meta_kv *h = arena_alloc(req->arena, (req->nheaders + 1) * sizeof *h);
-    if (!h)
-        return S3E_INTERNAL;
-    for (size_t i = 0; i < req->nheaders; i++) {
-        const struct s3_header *rh = &req->headers[i];
-        const char *value = rh->value;
-        if (!is_stored_header(rh->name))
-            continue;
-        if (strcmp(rh->name, "content-encoding") == 0) {
-            if (strcasecmp(value, "aws-chunked") == 0)
-                continue;
-            if (strncasecmp(value, "aws-chunked,", 12) == 0)
-                value += value[12] == ' ' ? 13 : 12;
-        }
-        if (strncmp(rh->name, "x-amz-meta-", 11) == 0)
-            user += strlen(rh->name) - 11 + strlen(value);
-        have_type |= strcmp(rh->name, "content-type") == 0;
-        h[k].name = rh->name;
-        h[k].value = (char *)value;
-        k++;
-    }
-    if (user > MAX_USER_META)
-        return S3E_METADATA_TOO_LARGE;
-    if (!have_type) {
-        h[k].name = "content-type";
-        h[k].value = "binary/octet-stream";
-        k++;
-    }
-    *out = h;
-    *n = k;
-    return S3E_OK;
-}
-
 /* Opportunistic purge of the bucket's stale uploads: 1 Create in MP_PURGE_ONE_IN,
  * bounded work (multipart.h). */
 static void maybe_purge(struct s3_ctx *c)
@@ -184,7 +131,7 @@ enum s3_err op_create_multipart(struct s3_ctx *c)
         return reply_error(c, S3E_INVALID_ARGUMENT, "Value for x-amz-checksum-type header is invalid.");
     if (alg != CK_NONE)     /* S3's default type per algorithm */
         ck_type = t ? t : alg == CK_CRC64NVME ? "FULL_OBJECT" : "COMPOSITE";
-    if ((err = collect_headers(req, &hdrs, &nhdrs)) ||
+    if ((err = op_collect_headers(req, 0, &hdrs, &nhdrs)) ||
         (err = mp_create(req->cfg, req->bucket, req->key, req->key_len, alg, ck_type, hdrs, nhdrs, id)))
         return err;
     struct xmlw w;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "body.h"
+#include "checksum.h"
 #include "cond.h"
 #include "config.h"
 #include "multipart.h"
@@ -16,21 +17,6 @@
 
 #define IO_BLOCK (256u << 10)
 #define MAX_PUT_SIZE (5LL << 30)        /* S3's single-PUT limit: 5 GiB */
-#define MAX_USER_META 2048              /* S3: user-defined metadata is limited to 2 KB */
-
-/* Request headers stored with an object and returned on GET/HEAD as they were sent. */
-static const char *const stored_headers[] = {
-    "content-type", "content-encoding", "content-disposition", "content-language",
-    "cache-control", "expires",
-};
-
-static int is_stored_header(const char *name)
-{
-    for (size_t i = 0; i < sizeof stored_headers / sizeof *stored_headers; i++)
-        if (strcmp(name, stored_headers[i]) == 0)
-            return 1;
-    return strncmp(name, "x-amz-meta-", 11) == 0;
-}
 
 /* versionId is accepted only as "null", the id of every object in an unversioned
  * bucket (rclone sends HEAD ?versionId=null). */
@@ -69,12 +55,30 @@ static void object_headers(struct s3_ctx *c, const struct s3_meta *m)
     resp_header(c->resp, "ETag", etag);
 }
 
+/* 1 for the stored checksum headers (x-amz-checksum-<alg>, x-amz-checksum-type),
+ * returned when the client asks with x-amz-checksum-mode: ENABLED and receives the
+ * whole object (a range or a part has no whole-object checksum). */
+static int is_checksum_header(const char *name)
+{
+    return strncmp(name, "x-amz-checksum-", 15) == 0 && strcmp(name, "x-amz-checksum-mode") != 0;
+}
+
+static void checksum_headers(struct s3_ctx *c, const struct s3_meta *m)
+{
+    const char *mode = s3_req_header(c->req, "x-amz-checksum-mode");
+    if (!mode || strcasecmp(mode, "ENABLED") != 0)
+        return;
+    for (size_t i = 0; i < m->nhdrs; i++)
+        if (is_checksum_header(m->hdrs[i].name))
+            resp_header(c->resp, m->hdrs[i].name, m->hdrs[i].value);
+}
+
 static void stored_object_headers(struct s3_ctx *c, const struct s3_meta *m)
 {
     int have_type = 0;
     for (size_t i = 0; i < m->nhdrs; i++) {
         const char *name = m->hdrs[i].name;
-        if (!is_stored_header(name) || override_for(c->req, name))
+        if (!op_is_stored_header(name) || override_for(c->req, name))
             continue;
         have_type |= strcmp(name, "content-type") == 0;
         resp_header(c->resp, name, m->hdrs[i].value);
@@ -209,6 +213,7 @@ enum s3_err op_get_object(struct s3_ctx *c)
         len = rg.end - rg.start + 1;
     } else {
         rg.start = 0;
+        checksum_headers(c, &m);
     }
     resp_headerf(c->resp, "Content-Length", "%lld", len);
     err = send_file_range(c, fd, rg.start, len);
@@ -219,35 +224,6 @@ out:
 }
 
 /* ---- PUT ---- */
-
-/* Collects the headers to store with the object into m. */
-static enum s3_err collect_meta(struct s3_request *req, struct s3_meta *m)
-{
-    size_t user = 0;
-    m->hdrs = arena_alloc(req->arena, (req->nheaders + 1) * sizeof *m->hdrs);
-    if (!m->hdrs)
-        return S3E_INTERNAL;
-    int have_type = 0;
-    for (size_t i = 0; i < req->nheaders; i++) {
-        const struct s3_header *h = &req->headers[i];
-        if (!is_stored_header(h->name))
-            continue;
-        if (strncmp(h->name, "x-amz-meta-", 11) == 0)
-            user += strlen(h->name) - 11 + strlen(h->value);
-        have_type |= strcmp(h->name, "content-type") == 0;
-        m->hdrs[m->nhdrs].name = h->name;
-        m->hdrs[m->nhdrs].value = h->value;
-        m->nhdrs++;
-    }
-    if (user > MAX_USER_META)
-        return S3E_METADATA_TOO_LARGE;
-    if (!have_type) {
-        m->hdrs[m->nhdrs].name = "content-type";
-        m->hdrs[m->nhdrs].value = "binary/octet-stream";
-        m->nhdrs++;
-    }
-    return S3E_OK;
-}
 
 /* Streams the body into the open put. */
 static enum s3_err stream_body(struct s3_body *b, struct store_put *put)
@@ -271,14 +247,6 @@ static enum s3_err stream_body(struct s3_body *b, struct store_put *put)
     return err;
 }
 
-static char *unquote_etag(struct arena *a, const char *v)
-{
-    size_t n = strlen(v);
-    if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
-        return arena_strndup(a, v + 1, n - 2);
-    return arena_strdup(a, v);
-}
-
 enum s3_err op_put_object(struct s3_ctx *c)
 {
     struct s3_request *req = c->req;
@@ -290,9 +258,11 @@ enum s3_err op_put_object(struct s3_ctx *c)
     const char *im = s3_req_header(req, "if-match");
     if (inm && strcmp(inm, "*") != 0)
         return S3E_NOT_IMPLEMENTED;     /* S3 supports only If-None-Match: * on writes */
+    if (req->decoded_length > MAX_PUT_SIZE)
+        return S3E_ENTITY_TOO_LARGE;
     struct s3_meta m;
     memset(&m, 0, sizeof m);
-    enum s3_err err = collect_meta(req, &m);
+    enum s3_err err = op_collect_headers(req, 1, &m.hdrs, &m.nhdrs);   /* + a checksum */
     if (err)
         return err;
 
@@ -313,18 +283,31 @@ enum s3_err op_put_object(struct s3_ctx *c)
     }
     hex_encode(md5, 16, m.etag);
     m.size = b.total;
-    err = store_put_commit(&put, &m, inm != NULL, im ? unquote_etag(req->arena, im) : NULL);
+    enum checksum_alg alg;
+    const char *ck = body_checksum(&b, &alg);     /* verified while streaming */
+    if (ck) {
+        m.hdrs[m.nhdrs].name = (char *)checksum_header_name(alg);
+        m.hdrs[m.nhdrs].value = (char *)ck;
+        m.nhdrs++;
+    }
+    err = store_put_commit(&put, &m, inm != NULL, im ? op_unquote_etag(req->arena, im) : NULL);
     put_open = 0;
     if (err)
         goto out;
     char etag[84];
     snprintf(etag, sizeof etag, "\"%s\"", m.etag);
     resp_header(c->resp, "ETag", etag);
+    if (ck)
+        resp_header(c->resp, checksum_header_name(alg), ck);
     resp_header(c->resp, "Content-Length", "0");
     resp_finish(c->resp);
 out:
     if (put_open)
         store_put_abort(&put);
+    if (err && err == b.err && body_error_message(&b)) {
+        resp_error(c->resp, req, err, body_error_message(&b));   /* S3's specific wording */
+        err = S3E_OK;
+    }
     body_free(&b);
     return err;
 }

@@ -1,5 +1,6 @@
 /* op_service.c - ListBuckets, and the helpers every operation shares (ops.h). */
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -91,6 +92,67 @@ void op_xml_key(struct xmlw *w, const char *name, const char *key, size_t len, i
     if (b.failed)
         w->err = 1;
     buf_free(&b);
+}
+
+#define MAX_USER_META 2048      /* S3: user-defined metadata is limited to 2 KB */
+
+static const char *const stored_headers[] = {
+    "content-type", "content-encoding", "content-disposition", "content-language",
+    "cache-control", "expires",
+};
+
+int op_is_stored_header(const char *name)
+{
+    for (size_t i = 0; i < sizeof stored_headers / sizeof *stored_headers; i++)
+        if (strcmp(name, stored_headers[i]) == 0)
+            return 1;
+    return strncmp(name, "x-amz-meta-", 11) == 0;
+}
+
+enum s3_err op_collect_headers(struct s3_request *req, size_t extra, struct s3_meta_kv **out,
+                               size_t *n)
+{
+    size_t user = 0, k = 0;
+    int have_type = 0;
+    struct s3_meta_kv *h = arena_alloc(req->arena, (req->nheaders + 1 + extra) * sizeof *h);
+    if (!h)
+        return S3E_INTERNAL;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const struct s3_header *rh = &req->headers[i];
+        const char *value = rh->value;
+        if (!op_is_stored_header(rh->name))
+            continue;
+        if (strcmp(rh->name, "content-encoding") == 0) {
+            if (strcasecmp(value, "aws-chunked") == 0)
+                continue;
+            if (strncasecmp(value, "aws-chunked,", 12) == 0)
+                value += value[12] == ' ' ? 13 : 12;
+        }
+        if (strncmp(rh->name, "x-amz-meta-", 11) == 0)
+            user += strlen(rh->name) - 11 + strlen(value);
+        have_type |= strcmp(rh->name, "content-type") == 0;
+        h[k].name = rh->name;
+        h[k].value = (char *)value;
+        k++;
+    }
+    if (user > MAX_USER_META)
+        return S3E_METADATA_TOO_LARGE;
+    if (!have_type) {
+        h[k].name = "content-type";
+        h[k].value = "binary/octet-stream";
+        k++;
+    }
+    *out = h;
+    *n = k;
+    return S3E_OK;
+}
+
+char *op_unquote_etag(struct arena *a, const char *v)
+{
+    size_t n = strlen(v);
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
+        return arena_strndup(a, v + 1, n - 2);
+    return arena_strdup(a, v);
 }
 
 /* ---- ListBuckets ---- */

@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "request.h"
 #include "response.h"
+#include "store.h"
 #include "xmlw.h"
 
 struct s3_ctx {
@@ -73,6 +74,19 @@ enum s3_err op_query_count(const struct s3_request *req, const char *name, long 
                            long *out);
 /* Writes key into w as element name, URL-encoded when encoding-type=url. */
 void op_xml_key(struct xmlw *w, const char *name, const char *key, size_t len, int url);
+/* 1 for the request headers an object stores and GET/HEAD return as sent:
+ * Content-Type, -Encoding, -Disposition, -Language, Cache-Control, Expires and
+ * x-amz-meta-* (lowercase names). */
+int op_is_stored_header(const char *name);
+/* The headers PutObject/CreateMultipartUpload/CopyObject(REPLACE) store, from req:
+ * the stored headers, "aws-chunked" removed from Content-Encoding (GUIDE 5), and
+ * Content-Type defaulting to binary/octet-stream. The array (arena) has room for
+ * `extra` more entries after *n. S3E_METADATA_TOO_LARGE past S3's 2 KB of user
+ * metadata. */
+enum s3_err op_collect_headers(struct s3_request *req, size_t extra, struct s3_meta_kv **out,
+                               size_t *n);
+/* An ETag header value without its quotes (arena copy). */
+char *op_unquote_etag(struct arena *a, const char *v);
 /* 1 when the request asked for encoding-type=url; S3E_INVALID_ARGUMENT for other values. */
 enum s3_err op_encoding_type(const struct s3_request *req, int *url);
 

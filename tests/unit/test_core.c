@@ -299,6 +299,59 @@ START_TEST(test_put_integrity)
 }
 END_TEST
 
+START_TEST(test_checksums_and_aws_chunked)
+{
+    expect("PUT", "/bkt", NULL, 200, NULL, NULL);
+    struct reply r;
+    char got[128];
+    /* a CRC32 header is verified, stored, and returned only in checksum mode */
+    const char *ck[] = { "HTTP_X_AMZ_CHECKSUM_CRC32=NhCmhg==", NULL };
+    request(&r, "PUT", "/bkt/c", "hello", 5, ck);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(header(&r, "x-amz-checksum-crc32", got, sizeof got), "NhCmhg==");
+    reply_free(&r);
+    request(&r, "GET", "/bkt/c", NULL, 0, NULL);
+    ck_assert_ptr_null(header(&r, "x-amz-checksum-crc32", got, sizeof got));
+    reply_free(&r);
+    const char *mode[] = { "HTTP_X_AMZ_CHECKSUM_MODE=ENABLED", NULL };
+    request(&r, "HEAD", "/bkt/c", NULL, 0, mode);
+    ck_assert_str_eq(header(&r, "x-amz-checksum-crc32", got, sizeof got), "NhCmhg==");
+    reply_free(&r);
+    const char *bad[] = { "HTTP_X_AMZ_CHECKSUM_CRC32=DX6GTg==", NULL };
+    expect("PUT", "/bkt/c2", "hello", 400, "BadDigest", bad);
+    expect("GET", "/bkt/c2", NULL, 404, "NoSuchKey", NULL);
+
+    /* STREAMING-UNSIGNED-PAYLOAD-TRAILER: framing removed, trailer checksum verified,
+     * aws-chunked dropped from the stored Content-Encoding */
+    const char *tr[] = { "HTTP_X_AMZ_CONTENT_SHA256=STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                         "HTTP_X_AMZ_DECODED_CONTENT_LENGTH=5", "HTTP_X_AMZ_TRAILER=x-amz-checksum-crc32",
+                         "HTTP_CONTENT_ENCODING=aws-chunked,gzip", NULL };
+    const char *framed = "5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n";
+    request(&r, "PUT", "/bkt/t", framed, strlen(framed), tr);
+    ck_assert_msg(r.status == 200, "status %d: %s", r.status, r.body);
+    reply_free(&r);
+    request(&r, "GET", "/bkt/t", NULL, 0, mode);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, 5);
+    ck_assert_mem_eq(r.body, "hello", 5);
+    ck_assert_str_eq(header(&r, "content-encoding", got, sizeof got), "gzip");
+    ck_assert_str_eq(header(&r, "x-amz-checksum-crc32", got, sizeof got), "NhCmhg==");
+    reply_free(&r);
+    const char *badtrailer = "5\r\nhello\r\n0\r\nx-amz-checksum-crc32:DX6GTg==\r\n\r\n";
+    request(&r, "PUT", "/bkt/t2", badtrailer, strlen(badtrailer), tr);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(r.body, "<Code>BadDigest</Code>"));
+    ck_assert_ptr_nonnull(strstr(r.body, "CRC32"));     /* S3's specific message */
+    reply_free(&r);
+    expect("GET", "/bkt/t2", NULL, 404, "NoSuchKey", NULL);
+    const char *truncated = "5\r\nhello\r\n";
+    request(&r, "PUT", "/bkt/t3", truncated, strlen(truncated), tr);
+    ck_assert_int_eq(r.status, 400);
+    reply_free(&r);
+    expect("GET", "/bkt/t3", NULL, 404, "NoSuchKey", NULL);
+}
+END_TEST
+
 START_TEST(test_bad_keys)
 {
     expect("PUT", "/bkt", NULL, 200, NULL, NULL);
@@ -531,6 +584,7 @@ int main(void)
     tcase_add_test(tc, test_put_get_head);
     tcase_add_test(tc, test_put_integrity);
     tcase_add_test(tc, test_bad_keys);
+    tcase_add_test(tc, test_checksums_and_aws_chunked);
     tcase_add_test(tc, test_range_and_conditions);
     tcase_add_test(tc, test_listing);
     tcase_add_test(tc, test_prefix_mount);
