@@ -425,7 +425,7 @@ enum s3_err s3_auth_check_ex(struct s3_request *req, int *deferred, const char *
     else if (v2q)
         e = sigv2_auth_query(req, &at.msg);
     else
-        e = req->cfg->anonymous_full ? S3E_OK : S3E_ACCESS_DENIED;
+        e = S3E_OK;     /* anonymous: cred stays NULL, access.c decides what it may do */
     if (e != S3E_OK) {
         memset(&req->auth, 0, sizeof req->auth);
         *deferred = 0;

@@ -10,8 +10,10 @@
 
 /* Authenticates req against req->cfg (credentials, region, max_skew) and req->now.
  * On success fills req->auth and returns S3E_OK. Anonymous requests (no
- * Authorization header, no X-Amz-Signature) return S3E_ACCESS_DENIED unless
- * cfg->anonymous_full. Errors: InvalidAccessKeyId, SignatureDoesNotMatch,
+ * Authorization header, no X-Amz-Signature, no V2 query parameters) return S3E_OK
+ * with req->auth.cred NULL: what they may do is decided by access.c (public-read
+ * ACLs, cfg->anonymous_full), so cred == NULL must never be taken as privileged.
+ * Errors: InvalidAccessKeyId, SignatureDoesNotMatch,
  * RequestTimeTooSkewed, AuthorizationHeaderMalformed, AccessDenied,
  * MissingSecurityHeader, InvalidArgument, XAmzContentSHA256Mismatch (malformed header).
  *

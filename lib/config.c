@@ -1,6 +1,7 @@
 /* config.c - loading the immutable configuration (format documented in config.h). */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -9,6 +10,11 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "store.h"
+#include "util.h"
 
 #ifndef S3CGI_DEFAULT_CONFIG
 #define S3CGI_DEFAULT_CONFIG "/etc/s3cgi/s3cgi.conf"
@@ -59,30 +65,99 @@ static int set_str(char **slot, const char *v)
     return 0;
 }
 
-/* One credentials line: ACCESS_KEY SECRET_KEY [name=DISPLAY] [admin] [read-only]. */
-static int parse_cred_line(struct s3_credential *c, char *line)
+/* 1 when id is a valid owner id: 1..S3_OWNER_ID_MAX of [A-Za-z0-9._-]. */
+static int valid_owner_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > S3_OWNER_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)id[i]) && !strchr("._-", id[i]))
+            return 0;
+    return 1;
+}
+
+/* Adds "BUCKET:ro" / "BUCKET:rw" to c->grants. NULL, or why it is refused. */
+static const char *add_grant(struct s3_credential *c, const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon || (strcmp(colon, ":ro") != 0 && strcmp(colon, ":rw") != 0))
+        return "grant= must be BUCKET:ro or BUCKET:rw";
+    char *bucket = strndup(v, (size_t)(colon - v));
+    if (!bucket)
+        return "out of memory";
+    if (s3_bucket_name_check(bucket) != S3E_OK) {
+        free(bucket);
+        return "grant= names an invalid bucket";
+    }
+    struct s3_grant *g = realloc(c->grants, (c->ngrants + 1) * sizeof *g);
+    if (!g) {
+        free(bucket);
+        return "out of memory";
+    }
+    c->grants = g;
+    g[c->ngrants].bucket = bucket;
+    g[c->ngrants].write = colon[2] == 'w';
+    c->ngrants++;
+    return NULL;
+}
+
+/* Hex SHA-256 of the access key: the default owner id. */
+static char *default_owner_id(const char *ak)
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    char *id = malloc(65);
+    if (!id || !EVP_Digest(ak, strlen(ak), md, &n, EVP_sha256(), NULL) || n != 32) {
+        free(id);
+        return NULL;
+    }
+    hex_encode(md, 32, id);
+    return id;
+}
+
+/* One credentials line (format in config.h) into *c, which is zeroed first and safe
+ * to free_cred whatever happens. NULL, or why the line is refused (static). */
+static const char *parse_cred_line(struct s3_credential *c, char *line)
 {
     char *save = NULL;
+    memset(c, 0, sizeof *c);
     char *ak = strtok_r(line, " \t", &save);
     char *sk = strtok_r(NULL, " \t", &save);
     if (!ak || !sk)
-        return -1;
-    memset(c, 0, sizeof *c);
-    c->access_key = strdup(ak);
-    c->secret_key = strdup(sk);
+        return "expected \"ACCESS_KEY SECRET_KEY [options]\"";
+    if (!(c->access_key = strdup(ak)) || !(c->secret_key = strdup(sk)))
+        return "out of memory";
     for (char *opt; (opt = strtok_r(NULL, " \t", &save));) {
-        if (!strncmp(opt, "name=", 5))
-            c->display_name = strdup(opt + 5);
-        else if (!strcmp(opt, "admin"))
+        const char *why = NULL;
+        if (!strncmp(opt, "name=", 5)) {
+            free(c->display_name);
+            if (!(c->display_name = strdup(opt + 5)))
+                why = "out of memory";
+        } else if (!strncmp(opt, "id=", 3)) {
+            free(c->id);
+            c->id = NULL;
+            if (!valid_owner_id(opt + 3))
+                why = "id= must be 1-64 characters of A-Z a-z 0-9 . _ -";
+            else if (!(c->id = strdup(opt + 3)))
+                why = "out of memory";
+        } else if (!strncmp(opt, "grant=", 6)) {
+            why = add_grant(c, opt + 6);
+        } else if (!strcmp(opt, "admin")) {
             c->admin = 1;
-        else if (!strcmp(opt, "read-only"))
+        } else if (!strcmp(opt, "read-only")) {
             c->read_only = 1;
-        else
-            return -1;
+        } else {
+            why = "unknown option (expected name=, id=, grant=, admin or read-only)";
+        }
+        if (why)
+            return why;
     }
-    if (!c->display_name)
-        c->display_name = strdup(ak);
-    return c->access_key && c->secret_key && c->display_name ? 0 : -1;
+    if (!c->display_name && !(c->display_name = strdup(ak)))
+        return "out of memory";
+    if (!c->id && !(c->id = default_owner_id(ak)))
+        return "out of memory";
+    return NULL;
 }
 
 static void free_cred(struct s3_credential *c)
@@ -92,6 +167,11 @@ static void free_cred(struct s3_credential *c)
         explicit_bzero(c->secret_key, strlen(c->secret_key));
     free(c->secret_key);
     free(c->display_name);
+    free(c->id);
+    for (size_t i = 0; i < c->ngrants; i++)
+        free(c->grants[i].bucket);
+    free(c->grants);
+    memset(c, 0, sizeof *c);
 }
 
 static int load_credentials(struct s3_config *cfg, char *err, size_t errlen)
@@ -118,10 +198,10 @@ static int load_credentials(struct s3_config *cfg, char *err, size_t errlen)
             break;
         }
         cfg->creds = n;
-        if (parse_cred_line(&cfg->creds[cfg->ncreds], s) < 0) {
+        const char *why = parse_cred_line(&cfg->creds[cfg->ncreds], s);
+        if (why) {
             free_cred(&cfg->creds[cfg->ncreds]);
-            rc = cfg_fail(err, errlen, "%s:%d: expected \"ACCESS_KEY SECRET_KEY [name=N] [admin] [read-only]\"",
-                          cfg->credentials_path, lineno);
+            rc = cfg_fail(err, errlen, "%s:%d: %s", cfg->credentials_path, lineno, why);
             break;
         }
         cfg->ncreds++;
@@ -294,4 +374,29 @@ const struct s3_credential *s3_config_find_key(const struct s3_config *cfg, cons
             memcmp(cfg->creds[i].access_key, ak, ak_len) == 0)
             return &cfg->creds[i];
     return NULL;
+}
+
+const struct s3_credential *s3_config_find_id(const struct s3_config *cfg, const char *id)
+{
+    for (size_t i = 0; i < cfg->ncreds; i++)
+        if (strcmp(cfg->creds[i].id, id) == 0)
+            return &cfg->creds[i];
+    return NULL;
+}
+
+const struct s3_credential *s3_config_first_admin(const struct s3_config *cfg)
+{
+    for (size_t i = 0; i < cfg->ncreds; i++)
+        if (cfg->creds[i].admin)
+            return &cfg->creds[i];
+    return NULL;
+}
+
+int s3_credential_grant(const struct s3_credential *cred, const char *bucket)
+{
+    int best = 0;
+    for (size_t i = 0; cred && i < cred->ngrants; i++)
+        if (strcmp(cred->grants[i].bucket, bucket) == 0 && 1 + cred->grants[i].write > best)
+            best = 1 + cred->grants[i].write;
+    return best;
 }

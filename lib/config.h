@@ -14,7 +14,27 @@
  *   domain       = s3.example.org     virtual-host domains (repeatable; later issue)
  *   log_level    = 1                  0 errors only, 1 + warnings, 2 + each request
  *   sigv2        = on|off             accept legacy Signature V2 (header and query)
- * Credentials file: one "ACCESS_KEY SECRET_KEY [options...]" per line, '#' comments.
+ *
+ * Credentials file: one key per line, '#' comments, blank lines ignored:
+ *   ACCESS_KEY SECRET_KEY [name=DISPLAY] [id=OWNER_ID] [admin] [read-only]
+ *                         [grant=BUCKET:ro|rw]...
+ * Each key is a user (S3 "Owner": ID and DisplayName):
+ *   name=      DisplayName in Owner elements (default: the access key).
+ *   id=        owner ID, 1-64 of [A-Za-z0-9._-] (default: hex SHA-256 of the access
+ *              key, which is what s3cgi answered before ids existed). Keys sharing an
+ *              id are one user: they own the same buckets (e.g. a read-only key beside
+ *              a read-write one). Buckets record the id, not the key, so a key can be
+ *              rotated by keeping its id.
+ *   admin      owns the buckets that have no recorded owner (trees that existed before
+ *              s3cgi), sees every bucket and may act on all of them.
+ *   read-only  may only use read operations, whatever it owns or is granted.
+ *   grant=B:ro read access to bucket B (list, GET/HEAD, ACLs, configuration reads);
+ *   grant=B:rw also object writes (PUT, copy, multipart, DELETE, object ACLs); never
+ *              the bucket itself (DeleteBucket, PutBucketAcl stay with the owner).
+ *              Repeatable; the strongest grant for a bucket wins. B must be a valid
+ *              bucket name; it need not exist yet.
+ * Lines of the older forms ("AK SK", "AK SK name=N [admin] [read-only]") keep their
+ * meaning. How these are enforced: access.h.
  */
 #ifndef S3CGI_CONFIG_H
 #define S3CGI_CONFIG_H
@@ -23,12 +43,22 @@
 
 #define S3_MAX_DOMAINS 8
 
+#define S3_OWNER_ID_MAX 64  /* longest owner id (the default is 64 hex digits) */
+
+struct s3_grant {
+    char *bucket;
+    int write;              /* 0: "ro", 1: "rw" */
+};
+
 struct s3_credential {
     char *access_key;
     char *secret_key;
     char *display_name;     /* defaults to the access key */
-    int admin;              /* reserved for the multi-user issue */
+    char *id;               /* owner id: id= or hex SHA-256 of the access key */
+    int admin;
     int read_only;
+    struct s3_grant *grants;
+    size_t ngrants;
 };
 
 struct s3_config {
@@ -57,5 +87,13 @@ void s3_config_free(struct s3_config *cfg);
 /* Looks up an access key; NULL if unknown. Constant-time is not needed here. */
 const struct s3_credential *s3_config_find_key(const struct s3_config *cfg,
                                                const char *ak, size_t ak_len);
+/* The first credential whose owner id is id (for its display name); NULL if none. */
+const struct s3_credential *s3_config_find_id(const struct s3_config *cfg, const char *id);
+/* The first admin credential (the owner shown for buckets without a recorded owner);
+ * NULL if none. */
+const struct s3_credential *s3_config_first_admin(const struct s3_config *cfg);
+/* What the credentials file grants cred on bucket: 0 nothing, 1 "ro", 2 "rw"
+ * (ownership and admin are not grants; see access.h). */
+int s3_credential_grant(const struct s3_credential *cred, const char *bucket);
 
 #endif

@@ -176,12 +176,19 @@ static enum s3_err build_meta(struct s3_request *req, const struct s3_meta *sm, 
         if (err)
             return err;
     } else {
-        dm->hdrs = arena_alloc(req->arena, (2 * sm->nhdrs + 1) * sizeof *dm->hdrs);
+        struct s3_meta_kv acl;
+        int have_acl;
+        enum s3_err err = op_acl_header(req, &acl, &have_acl);
+        if (err)
+            return err;
+        dm->hdrs = arena_alloc(req->arena, (2 * sm->nhdrs + 2) * sizeof *dm->hdrs);
         if (!dm->hdrs)
             return S3E_INTERNAL;
         for (size_t i = 0; i < sm->nhdrs; i++)
             if (op_is_stored_header(sm->hdrs[i].name))
                 add_hdr(dm, sm->hdrs[i].name, sm->hdrs[i].value);
+        if (have_acl)
+            add_hdr(dm, acl.name, acl.value);
     }
     *have_ck = 0;
     if (is_multipart(sm))

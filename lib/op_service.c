@@ -1,9 +1,11 @@
 /* op_service.c - ListBuckets, and the helpers every operation shares (ops.h). */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include <openssl/evp.h>
 
+#include "access.h"
 #include "config.h"
 #include "ops.h"
 #include "store.h"
@@ -29,25 +31,48 @@ enum s3_err op_xml_end(struct s3_ctx *c, struct xmlw *w, const char *root)
     return S3E_OK;
 }
 
-void op_owner_id(const struct s3_ctx *c, char out[65])
+void op_anonymous_owner(struct s3_owner *o)
 {
-    const struct s3_credential *cred = c->req->auth.cred;
-    const char *ak = cred ? cred->access_key : "anonymous";
+    static const char ak[] = "anonymous";
     unsigned char md[32];
     unsigned int n = 0;
-    EVP_Digest(ak, strlen(ak), md, &n, EVP_sha256(), NULL);
-    hex_encode(md, 32, out);
+    EVP_Digest(ak, sizeof ak - 1, md, &n, EVP_sha256(), NULL);
+    hex_encode(md, 32, o->id);
+    o->display_name = "anonymous";
+}
+
+/* The requester as an owner. */
+static void requester_owner(const struct s3_ctx *c, struct s3_owner *o)
+{
+    const struct s3_credential *cred = c->req->auth.cred;
+    if (!cred) {
+        op_anonymous_owner(o);
+        return;
+    }
+    snprintf(o->id, sizeof o->id, "%s", cred->id);
+    o->display_name = cred->display_name;
+}
+
+void op_owner_id(const struct s3_ctx *c, char out[S3_OWNER_ID_MAX + 1])
+{
+    struct s3_owner o;
+    requester_owner(c, &o);
+    memcpy(out, o.id, sizeof o.id);
+}
+
+void op_owner_xml_of(struct xmlw *w, const char *element, const struct s3_owner *o)
+{
+    xmlw_open(w, element);
+    xmlw_text(w, "ID", o->id);
+    xmlw_text(w, "DisplayName", o->display_name);
+    xmlw_close(w, element);
 }
 
 void op_owner_xml(struct s3_ctx *c, struct xmlw *w, const char *element)
 {
-    char id[65];
-    const struct s3_credential *cred = c->req->auth.cred;
-    op_owner_id(c, id);
-    xmlw_open(w, element);
-    xmlw_text(w, "ID", id);
-    xmlw_text(w, "DisplayName", cred ? cred->display_name : "anonymous");
-    xmlw_close(w, element);
+    struct s3_owner o;
+    requester_owner(c, &o);
+    op_owner_xml_of(w, element, &o);
 }
 
 enum s3_err op_query_count(const struct s3_request *req, const char *name, long dflt, long cap,
@@ -109,14 +134,35 @@ int op_is_stored_header(const char *name)
     return strncmp(name, "x-amz-meta-", 11) == 0;
 }
 
+enum s3_err op_acl_header(const struct s3_request *req, struct s3_meta_kv *kv, int *have)
+{
+    const char *v = s3_req_header(req, "x-amz-acl"), *msg;
+    enum s3_acl acl = S3_ACL_PRIVATE;
+    *have = 0;
+    if (!v)
+        return S3E_OK;
+    enum s3_err err = access_canned_acl(v, ACLT_OBJECT, &acl, &msg);
+    if (err || acl == S3_ACL_PRIVATE)
+        return err;
+    kv->name = S3_OBJECT_ACL_HDR;
+    kv->value = (char *)bucketmeta_acl_name(acl);
+    *have = 1;
+    return S3E_OK;
+}
+
 enum s3_err op_collect_headers(struct s3_request *req, size_t extra, struct s3_meta_kv **out,
                                size_t *n)
 {
     size_t user = 0, k = 0;
-    int have_type = 0;
-    struct s3_meta_kv *h = arena_alloc(req->arena, (req->nheaders + 1 + extra) * sizeof *h);
+    int have_type = 0, have_acl;
+    /* the stored headers, Content-Type's default, the ACL, the caller's extra */
+    struct s3_meta_kv *h = arena_alloc(req->arena, (req->nheaders + 2 + extra) * sizeof *h);
     if (!h)
         return S3E_INTERNAL;
+    enum s3_err err = op_acl_header(req, &h[0], &have_acl);
+    if (err)
+        return err;
+    k = (size_t)have_acl;
     for (size_t i = 0; i < req->nheaders; i++) {
         const struct s3_header *rh = &req->headers[i];
         const char *value = rh->value;
@@ -174,6 +220,8 @@ static int list_buckets_cb(void *ctx, const char *name, time_t created)
         return 0;
     if (st->prefix && strncmp(name, st->prefix, strlen(st->prefix)) != 0)
         return 0;
+    if (!access_lists_bucket(st->c->req, name))
+        return 0;       /* a user sees the buckets it owns or is granted (admins: all) */
     if (st->count == st->max) {
         st->truncated = 1;
         return 1;

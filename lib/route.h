@@ -6,6 +6,21 @@
 
 enum s3_target { T_SERVICE = 0, T_BUCKET, T_OBJECT };
 
+/* The permission a route needs (decided by access.c; see access.h for who has it). */
+enum s3_perm {
+    P_SERVICE = 0,      /* ListBuckets: any signed key (the listing is filtered per user) */
+    P_CREATE,           /* CreateBucket: any signed key that is not read-only */
+    P_READ_PUBLIC,      /* reads a public-read (authenticated-read) ACL opens: GET/HEAD
+                         * object, ListObjects V1/V2, ListObjectVersions, HeadBucket */
+    P_READ,             /* other reads (ACLs, configuration, uploads): bucket readers */
+    P_WRITE,            /* object writes, deletes, multipart and object ACLs */
+    P_OWNER,            /* the bucket itself: DeleteBucket, PutBucketAcl, bucket config */
+};
+
+/* Which resource an x-amz-acl header on the route sets (access.c validates it before
+ * the operation runs, so a value is never silently ignored). */
+enum s3_acl_target { ACLT_NONE = 0, ACLT_BUCKET, ACLT_OBJECT };
+
 struct s3_route {
     enum s3_method method;
     enum s3_target target;
@@ -13,6 +28,9 @@ struct s3_route {
     s3_op_fn fn;                /* NULL: S3E_NOT_IMPLEMENTED */
     int needs_bucket;           /* open the bucket first (NoSuchBucket if absent) */
     int reads_body;             /* the operation reads and verifies the request body itself */
+    enum s3_perm perm;
+    enum s3_acl_target acl;     /* x-amz-acl accepted (CreateBucket, PutObject, CopyObject,
+                                 * CreateMultipartUpload, Put*Acl) */
 };
 
 /* The route for req, or NULL. *err is S3E_METHOD_NOT_ALLOWED for an unknown method,

@@ -1,10 +1,12 @@
-/* s3cgi.c - one request, start to end: parse -> authenticate -> route -> operate. */
+/* s3cgi.c - one request, start to end: parse -> authenticate -> route -> open the bucket
+ * -> authorize (access.h) -> operate. */
 #include "s3cgi.h"
 
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "arena.h"
 #include "auth.h"
 #include "body.h"
@@ -44,6 +46,9 @@ static enum s3_err dispatch(struct s3_ctx *c, const char **message)
             return err;
     }
     if (r->needs_bucket && (err = store_bucket_open(req->cfg, req->bucket, &c->bucketfd)))
+        return err;
+    /* authorization: the user (or anonymous) against the route, bucket and ACLs */
+    if ((err = access_check(c, r, message)))
         return err;
     resp_header(c->resp, "x-amz-request-id", req->request_id);
     resp_header(c->resp, "x-amz-id-2", req->request_id);

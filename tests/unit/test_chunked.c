@@ -1490,7 +1490,7 @@ START_TEST(test_body_doc_request_authenticated)
 {
     struct tb wire = { 0 };
     doc_body(&wire, 0);
-    struct s3_credential cred = { "AKIAIOSFODNN7EXAMPLE", SECRET, NULL, 0, 0 };
+    struct s3_credential cred = { .access_key = "AKIAIOSFODNN7EXAMPLE", .secret_key = SECRET };
     struct s3_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.creds = &cred;
