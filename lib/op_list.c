@@ -42,7 +42,9 @@ static int list_cb(void *ctx, const struct walk_entry *e)
     } else {
         const char *el = st->kind == LIST_VERSIONS ? "Version" : "Contents";
         char date[25];
-        time_iso8601(e->mtime.tv_sec, date);
+        /* milliseconds, not S3's ".000": "aws s3 sync" compares them with local
+         * mtimes, and a file written in the second of its upload would look newer */
+        time_iso8601_ms(&e->mtime, date);
         xmlw_open(w, el);
         op_xml_key(w, "Key", e->key, e->key_len, st->url);
         if (st->kind == LIST_VERSIONS) {

@@ -109,8 +109,17 @@ static enum s3_err parse_headers(struct s3_request *req)
             continue;
         size_t n = (size_t)(eq - *e);
         char *name = NULL;
-        if (n > 5 && strncmp(*e, "HTTP_", 5) == 0)
+        if (n > 5 && strncmp(*e, "HTTP_", 5) == 0) {
+            /* lighttpd and nginx also pass HTTP_CONTENT_LENGTH / HTTP_CONTENT_TYPE; the
+             * CGI variables are authoritative, and a header counted twice would be
+             * canonicalised as "v,v" and break signatures */
+            if ((n == 19 && strncmp(*e, "HTTP_CONTENT_LENGTH", 19) == 0 &&
+                 s3_io_getenv(req->io, "CONTENT_LENGTH")) ||
+                (n == 17 && strncmp(*e, "HTTP_CONTENT_TYPE", 17) == 0 &&
+                 s3_io_getenv(req->io, "CONTENT_TYPE")))
+                continue;
             name = header_name(req->arena, *e + 5, n - 5);
+        }
         else if ((n == 12 && strncmp(*e, "CONTENT_TYPE", 12) == 0) ||
                  (n == 14 && strncmp(*e, "CONTENT_LENGTH", 14) == 0))
             name = header_name(req->arena, *e, n);

@@ -181,6 +181,17 @@ void time_iso8601(time_t t, char out[25])
     out[24] = '\0';
 }
 
+void time_iso8601_ms(const struct timespec *ts, char out[25])
+{
+    time_iso8601(ts->tv_sec, out);
+    long ms = ts->tv_nsec / 1000000;
+    if (ms < 0 || ms > 999)
+        ms = 0;
+    out[20] = (char)('0' + ms / 100);
+    out[21] = (char)('0' + ms / 10 % 10);
+    out[22] = (char)('0' + ms % 10);
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
 static long long days_from_civil(long long y, unsigned m, unsigned d)
 {

@@ -25,6 +25,8 @@ int utf8_valid(const char *s, size_t len);
 void time_http(time_t t, char out[30]);
 /* "2009-10-12T17:50:30.000Z" (25 bytes incl. NUL). */
 void time_iso8601(time_t t, char out[25]);
+/* As time_iso8601 with the milliseconds of ts ("...:30.527Z"). */
+void time_iso8601_ms(const struct timespec *ts, char out[25]);
 /* Parses IMF-fixdate, RFC 850 and asctime forms (RFC 7231 7.1.1.1). 0 ok, -1 bad. */
 int time_parse_http(const char *s, size_t len, time_t *out);
 /* Parses "YYYYMMDDTHHMMSSZ" (x-amz-date). 0 ok, -1 bad. */

@@ -12,7 +12,9 @@
 
 #include <openssl/evp.h>
 
+#include "arena.h"
 #include "buf.h"
+#include "request.h"
 #include "s3cgi.h"
 #include "util.h"
 
@@ -546,6 +548,30 @@ START_TEST(test_auth_required)
 }
 END_TEST
 
+/* lighttpd and nginx pass HTTP_CONTENT_LENGTH beside CONTENT_LENGTH: one header. */
+START_TEST(test_content_length_once)
+{
+    char *env[] = { "REQUEST_METHOD=PUT", "REQUEST_URI=/bkt/k", "CONTENT_LENGTH=5",
+                    "HTTP_CONTENT_LENGTH=5", "CONTENT_TYPE=text/plain",
+                    "HTTP_CONTENT_TYPE=text/plain", "HTTP_HOST=h", NULL };
+    struct mem_front mf = { "", 0, 0, { 0 }, { 0 } };
+    struct s3_io io = { &mf, env, mem_read, mem_write, mem_log };
+    struct arena a;
+    struct s3_request req;
+    arena_init(&a, 1 << 20);
+    ck_assert_int_eq(s3_request_parse(&req, &a, &io, &cfg, 0), S3E_OK);
+    int cl = 0, ct = 0;
+    for (size_t i = 0; i < req.nheaders; i++) {
+        cl += strcmp(req.headers[i].name, "content-length") == 0;
+        ct += strcmp(req.headers[i].name, "content-type") == 0;
+    }
+    ck_assert_int_eq(cl, 1);
+    ck_assert_int_eq(ct, 1);
+    ck_assert_int_eq(req.content_length, 5);
+    arena_free(&a);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
     struct s3_config c2;
@@ -590,6 +616,7 @@ int main(void)
     tcase_add_test(tc, test_prefix_mount);
     tcase_add_test(tc, test_auth_required);
     tcase_add_test(tc, test_config_errors);
+    tcase_add_test(tc, test_content_length_once);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

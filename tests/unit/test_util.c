@@ -90,6 +90,9 @@ START_TEST(test_time_format)
     ck_assert_str_eq(h, "Sun, 06 Nov 1994 08:49:37 GMT");
     time_iso8601(1255369830, iso);
     ck_assert_str_eq(iso, "2009-10-12T17:50:30.000Z");
+    struct timespec ts = { 1255369830, 527999999 };
+    time_iso8601_ms(&ts, iso);
+    ck_assert_str_eq(iso, "2009-10-12T17:50:30.527Z");
 }
 END_TEST
 
