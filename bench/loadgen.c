@@ -83,7 +83,8 @@ static double now(void)
 static void start(CURLM *m, struct slot *s, const struct opts *o, long seq)
 {
     CURL *h = s->h;
-    curl_easy_reset(h);
+    curl_easy_reset(h);         /* clears every option, CURLOPT_PRIVATE included */
+    curl_easy_setopt(h, CURLOPT_PRIVATE, s);
     s->url = (size_t)seq % o->nurls;
     s->sent = 0;
     s->etag[0] = '\0';
@@ -108,19 +109,23 @@ static void start(CURLM *m, struct slot *s, const struct opts *o, long seq)
         curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)body_len);
     } else if (!strcmp(o->method, "HEAD")) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(o->method, "GET") != 0) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, o->method);
     }
     if (s->md5)
         EVP_DigestInit_ex(s->md5, EVP_md5(), NULL);
     curl_multi_add_handle(m, h);
 }
 
-/* 1 when the finished transfer on s is what was expected. */
-static int check(struct slot *s, const struct opts *o, CURLcode rc)
+/* 1 when the finished transfer on s is what was expected. Reports only the first
+ * few failures. */
+static int check(struct slot *s, const struct opts *o, CURLcode rc, long failures)
 {
     long status = 0;
     curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
     if (rc != CURLE_OK || status != o->expect) {
-        fprintf(stderr, "loadgen: %s %s -> %s, status %ld\n", o->method, o->urls[s->url],
+        if (failures < 5)
+            fprintf(stderr, "loadgen: %s %s -> %s, status %ld\n", o->method, o->urls[s->url],
                 curl_easy_strerror(rc), status);
         return 0;
     }
@@ -132,7 +137,8 @@ static int check(struct slot *s, const struct opts *o, CURLcode rc)
         for (int i = 0; i < 16; i++)
             snprintf(hex + 2 * i, 3, "%02x", md[i]);
         if (strcmp(hex, s->etag) != 0) {
-            fprintf(stderr, "loadgen: %s body md5 %s != ETag %s\n", o->urls[s->url], hex, s->etag);
+            if (failures < 5)
+                fprintf(stderr, "loadgen: %s body md5 %s != ETag %s\n", o->urls[s->url], hex, s->etag);
             return 0;
         }
     }
@@ -141,7 +147,7 @@ static int check(struct slot *s, const struct opts *o, CURLcode rc)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: loadgen [--method GET|PUT|HEAD] [--conns C] [--requests N] "
+    fprintf(stderr, "usage: loadgen [--method GET|PUT|HEAD|DELETE] [--conns C] [--requests N] "
                     "[--max-seconds S] [--body-size BYTES] [--aws AK:SK] [--region R] "
                     "[--expect STATUS] [--check-md5] URL...\n");
     exit(2);
@@ -190,9 +196,10 @@ int main(int argc, char **argv)
     for (long i = 0; i < o.conns && issued < o.requests; i++) {
         slots[i].h = curl_easy_init();
         slots[i].hdrs = curl_slist_append(NULL, "Expect:");
+        if (!strcmp(o.method, "PUT"))   /* curl 7.88 would sign an empty payload hash for uploads */
+            slots[i].hdrs = curl_slist_append(slots[i].hdrs, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
         if (o.check_md5)
             slots[i].md5 = EVP_MD_CTX_new();
-        curl_easy_setopt(slots[i].h, CURLOPT_PRIVATE, &slots[i]);
         start(m, &slots[i], &o, issued++);
     }
     int running = 1;
@@ -208,7 +215,7 @@ int main(int argc, char **argv)
             CURLcode rc = msg->data.result;
             curl_multi_remove_handle(m, s->h);
             done++;
-            ok += check(s, &o, rc);
+            ok += check(s, &o, rc, done - 1 - ok);
             if (issued < o.requests && now() - t0 < o.max_seconds)
                 start(m, s, &o, issued++);
         }

@@ -1,0 +1,259 @@
+#!/bin/bash
+# tests/integration/run.sh [--quick] [--only REGEX] [--keep]
+#
+# Drives the real s3cgi binaries behind real web servers with real S3 clients: for each
+# combination below it starts `s3cgi-serve` (from the build tree: $S3CGI_BUILD, default
+# the repository root) on a free 127.0.0.1 port over a fresh data root, runs the client
+# suites against it, and stops it. Ends with the line "N passed, N failed"; exits 1 if
+# anything failed.
+#
+#   --quick        lighttpd/fastcgi only, with curl, aws CLI and boto3 (about a minute)
+#   --only REGEX   only the combinations whose name matches (e.g. 'nginx', 'apache/cgi')
+#   --keep         keep the scratch directory (logs are kept anyway when a check fails)
+#
+# Environment: S3CGI_BUILD (top build dir), S3CGI_PYTHON (default /usr/bin/python3,
+# which has python3-boto3), S3CGI_AWS (default /usr/bin/aws, Debian's awscli),
+# S3CGI_TEST_TIMEOUT (seconds per client command, default 300).
+# Clients and web servers: scripts/install-deps.sh test.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+BUILD=${S3CGI_BUILD:-$(cd "$here/../.." && pwd)}
+. "$here/lib.sh"
+. "$here/client_curl.sh"
+. "$here/client_aws.sh"
+. "$here/client_s3cmd.sh"
+. "$here/client_rclone.sh"
+
+quick=no only="" keep=no
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) quick=yes ;;
+        --only) only=${2:?--only needs a value}; shift ;;
+        --keep) keep=yes ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "usage: $0 [--quick] [--only REGEX] [--keep]" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+# The matrix: name, server, mode, prefix, client suites. The full client suite runs on
+# lighttpd/fastcgi (the default setup); every other combination runs the raw-HTTP
+# checks (curl), the aws CLI core suite and the boto3 core suite, which together cover
+# buckets, put/head/get of small, empty and 20 MiB objects, ranges, prefix/delimiter
+# listing, pagination of 1,100 keys, special-character keys and the error codes.
+# mod_fcgid and the .htaccess drop-in get curl + boto3. nginx/fastcgi and the
+# .htaccess setup run under the /s3 prefix.
+if [ $quick = yes ]; then
+    MATRIX=("lighttpd/fastcgi lighttpd fastcgi - curl,aws,boto3")
+else
+    MATRIX=(
+        "lighttpd/fastcgi lighttpd fastcgi - curl,aws:full,boto3:full,s3cmd,rclone"
+        "lighttpd/cgi lighttpd cgi - curl,aws,boto3"
+        "nginx/fastcgi nginx fastcgi - curl,aws,boto3"
+        "nginx/cgi nginx cgi - curl,aws,boto3"
+        "apache/fastcgi apache fastcgi - curl,aws,boto3"
+        "apache/cgi apache cgi - curl,aws,boto3"
+        "nginx/fastcgi+prefix nginx fastcgi /s3 curl,aws,boto3"
+        "apache/fcgid apache fcgid - curl,boto3"
+        "apache/htaccess+prefix apache htaccess /s3 curl,boto3"
+    )
+fi
+
+# ---- prerequisites -----------------------------------------------------------------
+PY=${S3CGI_PYTHON:-/usr/bin/python3}
+AWS_BIN=${S3CGI_AWS:-/usr/bin/aws}
+[ -x "$AWS_BIN" ] || AWS_BIN=$(command -v aws 2>/dev/null || echo /usr/bin/aws)
+SERVE=$BUILD/s3cgi-serve
+CTX="setup"
+missing=""
+[ -x "$SERVE" ] || missing="$missing $SERVE (run make)"
+[ -x "$BUILD/fcgi/s3cgi-fcgi" ] || missing="$missing $BUILD/fcgi/s3cgi-fcgi"
+[ -x "$BUILD/cgi/s3cgi-cgi" ] || missing="$missing $BUILD/cgi/s3cgi-cgi"
+"$PY" -c 'import boto3' 2>/dev/null || missing="$missing boto3-for-$PY"
+for p in curl "$AWS_BIN" s3cmd rclone lighttpd nginx apache2 spawn-fcgi fcgiwrap timeout setsid; do
+    command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    bad "prerequisites" "missing:$missing (scripts/install-deps.sh test; make)"
+    echo "$PASS passed, $FAIL failed"
+    exit 1
+fi
+
+# Clients must talk to 127.0.0.1 directly, and see no user configuration.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy AWS_PROFILE \
+      AWS_ENDPOINT_URL AWS_SESSION_TOKEN AWS_CA_BUNDLE
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/s3cgi-it.XXXXXX") || exit 1
+chmod 0755 "$WORK"     # Apache's CGI (www-data when run as root) walks into data roots
+SERVE_PID=""
+stop_serve() {
+    [ -n "$SERVE_PID" ] || return 0
+    local i
+    kill -TERM "$SERVE_PID" 2>/dev/null
+    for i in $(seq 1 150); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$SERVE_PID" 2>/dev/null; then
+        kill -KILL "$SERVE_PID" 2>/dev/null
+        bad "stop" "s3cgi-serve (pid $SERVE_PID) ignored SIGTERM for 15 s"
+    fi
+    wait "$SERVE_PID" 2>/dev/null
+    SERVE_PID=""
+}
+# On any exit: stop the server, keep the logs if something failed, and print the
+# summary as the very last line.
+finish() {
+    stop_serve
+    if [ $keep = yes ] || [ $FAIL -gt 0 ]; then
+        find "$WORK" -type f -size +1M -delete 2>/dev/null
+        find "$WORK" -path '*/root/*' -delete 2>/dev/null
+        echo "scratch directory with the logs kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    echo "$PASS passed, $FAIL failed"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The binaries under test, copied once: a rebuild in the build tree during the run
+# cannot change them half-way.
+mkdir -p "$WORK/bin"
+cp "$BUILD/fcgi/s3cgi-fcgi" "$BUILD/cgi/s3cgi-cgi" "$WORK/bin/" || { bad "copy binaries" "cp failed"; exit 1; }
+chmod 0755 "$WORK/bin" "$WORK/bin/"*
+
+REGION=us-east-1
+AK=AKIT$(head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr 'a-f' 'A-F' | cut -c1-16)
+SK=$(head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | cut -c1-40)
+BIG=$WORK/big.bin SMALL=$WORK/small.txt EMPTY=$WORK/empty
+head -c $((20 * 1024 * 1024)) /dev/urandom > "$BIG"
+for i in $(seq 1 40); do echo "small object line $i"; done > "$SMALL"
+: > "$EMPTY"
+# The ETag of BIG uploaded in 5 MiB parts: MD5 of the parts' MD5s, "-" and the count.
+MP_ETAG=$("$PY" -c '
+import hashlib, sys
+d = open(sys.argv[1], "rb").read(); n = 5 * 1024 * 1024
+parts = [d[i:i + n] for i in range(0, len(d), n)]
+print("%s-%d" % (hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest(), len(parts)))' "$BIG")
+SPECIAL_KEYS=("with space.txt" "unicodé/ключ/日本.txt" "plus+amp&eq=pct%q?hash#.txt" "dir with space/x y")
+SPECIAL_JSON=$("$PY" -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "${SPECIAL_KEYS[@]}")
+export SPECIAL_JSON
+PLACED=placed
+export AWS_BIN AK SK REGION PY BIG SMALL EMPTY PLACED MP_ETAG
+export PYTHONDONTWRITEBYTECODE=1
+
+export AWS_CONFIG_FILE=$WORK/aws.config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws.credentials
+export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=$REGION
+export AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=1
+"$AWS_BIN" configure set default.s3.addressing_style path
+"$AWS_BIN" configure set default.s3.multipart_threshold 64MB   # one PUT per object
+"$AWS_BIN" configure set default.s3.max_concurrent_requests 4
+
+free_port() {
+    local p i
+    for i in $(seq 1 100); do
+        p=$((20000 + RANDOM % 40000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+    done
+    return 1
+}
+
+# place_files ROOT: the bucket "placed", written straight into the data root as a tree
+# that existed before s3cgi: 1,100 numbered keys and four whose order is subtle.
+place_files() {
+    local d=$1/$PLACED i
+    mkdir -p "$d/p" "$d/order/a"
+    for i in $(seq -f '%04g' 0 1099); do printf 'placed %s\n' "$i" > "$d/p/$i"; done
+    for i in a-b a.b a0 a/b; do printf 'order %s\n' "$i" > "$d/order/$i"; done
+}
+
+# ---- one combination -------------------------------------------------------------
+run_combo() {
+    local name=$1 server=$2 mode=$3 prefix=$4 clients=$5 id L ROOT R port i c level args
+    id=$(printf '%s' "$name" | tr -c 'A-Za-z0-9\n' '_')
+    L=$WORK/$id/logs ROOT=$WORK/$id/root R=$WORK/$id/ready W=$WORK/$id/scratch
+    mkdir -p "$L" "$ROOT" "$W"
+    chmod 0755 "$WORK/$id"
+    place_files "$ROOT"
+    # Apache's CGI-like modes run s3cgi as www-data when started as root.
+    if [ "$(id -u)" -eq 0 ] && [ "$server" = apache ] && [ "$mode" != fastcgi ]; then
+        chown -R www-data:www-data "$ROOT"
+    fi
+    [ "$prefix" = - ] && prefix=""
+    CTX="$name"
+    echo "== $name"
+    for i in 1 2 3; do      # a port taken between free_port and bind: try another
+        port=$(free_port) || { bad "start" "no free port"; return; }
+        args=(--root "$ROOT" --listen "127.0.0.1:$port" --server "$server" --mode "$mode"
+              --access-key "$AK" --secret-key "$SK" --region "$REGION" --workers 2
+              --log-dir "$L" --ready-file "$R"
+              --fcgi-bin "$WORK/bin/s3cgi-fcgi" --cgi-bin "$WORK/bin/s3cgi-cgi")
+        [ -n "$prefix" ] && args+=(--prefix "$prefix")
+        rm -f "$R"
+        "$SERVE" "${args[@]}" > "$L/serve.out" 2>&1 &
+        SERVE_PID=$!
+        for c in $(seq 1 300); do        # up to 60 s
+            [ -e "$R" ] && break
+            kill -0 "$SERVE_PID" 2>/dev/null || break
+            sleep 0.2
+        done
+        [ -e "$R" ] && break
+        stop_serve
+        grep -qi 'address already in use\|could not bind\|make_sock' "$L"/*.log "$L/serve.out" 2>/dev/null || break
+    done
+    if [ ! -e "$R" ]; then
+        bad "start s3cgi-serve" "$(brief "$(tail -n 5 "$L/serve.out" "$L/error.log" 2>&1)")"
+        stop_serve
+        return
+    fi
+    ok "start s3cgi-serve ($server $mode${prefix:+ prefix $prefix}, port $port)"
+    export EP=http://127.0.0.1:$port$prefix HOSTPORT=127.0.0.1:$port W SERVER=$server
+
+    for c in ${clients//,/ }; do
+        level=core
+        case "$c" in *:full) level=full; c=${c%:full} ;; esac
+        CTX="$name $c"
+        case "$c" in
+            curl) suite_curl ;;
+            aws) suite_aws "$level" ;;
+            s3cmd) suite_s3cmd ;;
+            rclone) suite_rclone ;;
+            boto3)
+                args=(--endpoint "$EP" --access-key "$AK" --secret-key "$SK" --region "$REGION"
+                      --bucket t-boto3 --big "$BIG" --placed "$PLACED" --server "$server")
+                [ "$level" = full ] && args+=(--full)
+                timeout -k 5 900 "$PY" "$here/s3_boto3.py" "${args[@]}" > "$W/boto3.out" 2>&1 ||
+                    bad "suite" "s3_boto3.py exited $?"
+                count_results "$W/boto3.out" ;;
+        esac
+    done
+
+    CTX="$name"
+    stop_serve
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        bad "port closed after stop" "127.0.0.1:$port still accepts connections"
+    else
+        ok "port closed after stop"
+    fi
+    # Sanitizer builds (--enable-sanitizers): their reports end up in the server logs.
+    if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$L"/* >/dev/null 2>&1; then
+        bad "no sanitizer reports" "$(grep -h -m3 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$L"/* | head -3)"
+    else
+        ok "no sanitizer reports"
+    fi
+}
+
+start=$(date +%s)
+for m in "${MATRIX[@]}"; do
+    set -- $m
+    [ -z "$only" ] || printf '%s\n' "$1" | grep -Eq -- "$only" || continue
+    run_combo "$@"
+done
+
+echo "== $(( $(date +%s) - start )) s"
+if [ $FAIL -gt 0 ]; then
+    echo "failed:"
+    printf '  %s\n' "${FAILED[@]}"
+    exit 1
+fi
+exit 0
