@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "bucketmeta.h"
 #include "config.h"
+#include "memfront.h"
 #include "s3cgi.h"
 #include "sigv2.h"
 
@@ -56,51 +57,6 @@ static const char creds_text[] =
 
 static char root[64], conf[96], creds[96];
 static struct s3_config cfg;
-
-/* ------------------------------------------------------------ in-memory front */
-
-struct mem_front {
-    const char *body;
-    size_t body_len, body_off;
-    struct buf out;
-    struct buf log;
-};
-
-static ssize_t mem_read(void *ctx, void *p, size_t len)
-{
-    struct mem_front *m = ctx;
-    size_t n = m->body_len - m->body_off;
-    if (n > len)
-        n = len;
-    memcpy(p, m->body + m->body_off, n);
-    m->body_off += n;
-    return (ssize_t)n;
-}
-
-static int mem_write(void *ctx, const void *p, size_t len)
-{
-    struct mem_front *m = ctx;
-    return buf_add(&m->out, p, len);
-}
-
-static void mem_log(void *ctx, const char *line)
-{
-    struct mem_front *m = ctx;
-    buf_adds(&m->log, line);
-    buf_addc(&m->log, '\n');
-}
-
-struct reply {
-    int status;
-    char headers[8192];
-    char *body;
-};
-
-static void reply_free(struct reply *r)
-{
-    free(r->body);
-    r->body = NULL;
-}
 
 static const char *secret_of(const char *ak)
 {
@@ -165,19 +121,10 @@ static void sign_v2(const char *ak, const char *method, const char *uri, const c
 static void call(struct reply *r, const char *ak, const char *method, const char *uri,
                  const char *body, const char *const *hdrs)
 {
-    char *env[48];
-    char vars[40][512], m[64], u[2048], cl[64], date[64], dv[96], authz[256];
+    const char *env[48];
+    char vars[40][512], date[64], dv[96], authz[256];
     size_t n = 0, nv = 0;
-    snprintf(m, sizeof m, "REQUEST_METHOD=%s", method);
-    snprintf(u, sizeof u, "REQUEST_URI=%s", uri);
-    env[n++] = m;
-    env[n++] = u;
-    env[n++] = "HTTP_HOST=127.0.0.1";
-    if (body) {
-        snprintf(cl, sizeof cl, "CONTENT_LENGTH=%zu", strlen(body));
-        env[n++] = cl;
-    }
-    for (const char *const *h = hdrs; h && *h; h++) {
+    for (const char *const *h = hdrs; h && *h && nv < 40; h++) {
         cgi_var(*h, vars[nv], sizeof vars[nv]);
         env[n++] = vars[nv++];
     }
@@ -191,23 +138,8 @@ static void call(struct reply *r, const char *ak, const char *method, const char
         env[n++] = authz;
     }
     env[n] = NULL;
-    struct mem_front mf = { body ? body : "", body ? strlen(body) : 0, 0, { 0 }, { 0 } };
-    buf_init(&mf.out, 16u << 20);
-    buf_init(&mf.log, 1 << 20);
-    struct s3_io io = { &mf, env, mem_read, mem_write, mem_log };
-    s3_handle(&cfg, &io);
-    const char *o = buf_str(&mf.out);
-    ck_assert_msg(strncmp(o, "Status: ", 8) == 0, "no status line: %s", o);
-    r->status = atoi(o + 8);
-    const char *end = strstr(o, "\r\n\r\n");
-    ck_assert_ptr_nonnull(end);
-    size_t hl = (size_t)(end - o);
-    ck_assert_uint_lt(hl, sizeof r->headers);
-    memcpy(r->headers, o, hl);
-    r->headers[hl] = '\0';
-    r->body = strdup(end + 4);
-    buf_free(&mf.out);
-    buf_free(&mf.log);
+    ck_assert_msg(mem_request(&cfg, r, method, uri, body, body ? strlen(body) : 0, env) == 0,
+                  "%s %s: no response", method, uri);
 }
 
 /* One request whose status (and S3 error code, when code is not NULL) must match. */

@@ -15,46 +15,9 @@
 #include "buf.h"
 #include "checksum.h"
 #include "meta.h"
+#include "memfront.h"
 #include "s3cgi.h"
 #include "util.h"
-
-struct mem_front {
-    const char *body;
-    size_t body_len, body_off;
-    struct buf out;
-    struct buf log;
-};
-
-static ssize_t mem_read(void *ctx, void *p, size_t len)
-{
-    struct mem_front *m = ctx;
-    size_t n = m->body_len - m->body_off;
-    if (n > len)
-        n = len;
-    memcpy(p, m->body + m->body_off, n);
-    m->body_off += n;
-    return (ssize_t)n;
-}
-
-static int mem_write(void *ctx, const void *p, size_t len)
-{
-    struct mem_front *m = ctx;
-    return buf_add(&m->out, p, len);
-}
-
-static void mem_log(void *ctx, const char *line)
-{
-    struct mem_front *m = ctx;
-    buf_adds(&m->log, line);
-    buf_addc(&m->log, '\n');
-}
-
-struct reply {
-    int status;
-    char headers[8192];
-    char *body;
-    size_t body_len;
-};
 
 static char root[64], conf[96];
 static struct s3_config cfg;
@@ -84,63 +47,8 @@ static void teardown(void)
 static void request(struct reply *r, const char *method, const char *uri, const char *body,
                     size_t body_len, const char *const *hdrs)
 {
-    char *env[64];
-    char m[64], u[4096], cl[64];
-    size_t n = 0;
-    snprintf(m, sizeof m, "REQUEST_METHOD=%s", method);
-    snprintf(u, sizeof u, "REQUEST_URI=%s", uri);
-    snprintf(cl, sizeof cl, "CONTENT_LENGTH=%zu", body_len);
-    env[n++] = m;
-    env[n++] = u;
-    env[n++] = "HTTP_HOST=127.0.0.1";
-    if (body)
-        env[n++] = cl;
-    for (; hdrs && *hdrs && n < 63; hdrs++)
-        env[n++] = (char *)*hdrs;
-    env[n] = NULL;
-    struct mem_front mf = { body ? body : "", body_len, 0, { 0 }, { 0 } };
-    buf_init(&mf.out, 64u << 20);
-    buf_init(&mf.log, 1 << 20);
-    struct s3_io io = { &mf, env, mem_read, mem_write, mem_log };
-    s3_handle(&cfg, &io);
-    const char *o = buf_str(&mf.out);
-    ck_assert_msg(strncmp(o, "Status: ", 8) == 0, "no status line: %s", o);
-    r->status = atoi(o + 8);
-    const char *end = strstr(o, "\r\n\r\n");
-    ck_assert_ptr_nonnull(end);
-    size_t hl = (size_t)(end - o);
-    ck_assert_uint_lt(hl, sizeof r->headers);
-    memcpy(r->headers, o, hl);
-    r->headers[hl] = '\0';
-    r->body_len = mf.out.len - hl - 4;
-    r->body = malloc(r->body_len + 1);
-    ck_assert_ptr_nonnull(r->body);
-    memcpy(r->body, end + 4, r->body_len);
-    r->body[r->body_len] = '\0';
-    buf_free(&mf.out);
-    buf_free(&mf.log);
-}
-
-static void reply_free(struct reply *r)
-{
-    free(r->body);
-}
-
-/* Value of response header name (case-sensitive as written), copied into out. */
-static const char *header(const struct reply *r, const char *name, char *out, size_t cap)
-{
-    char pat[128];
-    snprintf(pat, sizeof pat, "\r\n%s: ", name);
-    const char *p = strstr(r->headers, pat);
-    if (!p)
-        return NULL;
-    p += strlen(pat);
-    size_t n = strcspn(p, "\r");
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return out;
+    ck_assert_msg(mem_request(&cfg, r, method, uri, body, body_len, hdrs) == 0,
+                  "%s %s: no response", method, uri);
 }
 
 static void expect(const char *method, const char *uri, const char *body, int status,
@@ -274,7 +182,7 @@ START_TEST(test_copy_within_and_across)
     ck_assert_str_eq(xml_value(r.body, "ETag", got, sizeof got), want_etag);
     ck_assert_ptr_nonnull(xml_value(r.body, "LastModified", got, sizeof got));
     ck_assert_uint_eq(strlen(got), 24);             /* 2025-01-01T00:00:00.000Z */
-    ck_assert_str_eq(header(&r, "Content-Type", got, sizeof got), "application/xml");
+    ck_assert_str_eq(reply_header(&r, "Content-Type", got, sizeof got), "application/xml");
     reply_free(&r);
 
     /* across buckets, leading '/', into a new directory */
@@ -300,10 +208,10 @@ START_TEST(test_copy_within_and_across)
     ck_assert_int_eq(r.status, 200);
     ck_assert_mem_eq(r.body, data, strlen(data));
     snprintf(want_etag, sizeof want_etag, "\"%s\"", md5);
-    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), want_etag);
-    ck_assert_str_eq(header(&r, "content-type", got, sizeof got), "text/plain");
-    ck_assert_str_eq(header(&r, "x-amz-meta-color", got, sizeof got), "red");
-    ck_assert_str_eq(header(&r, "content-disposition", got, sizeof got), "attachment");
+    ck_assert_str_eq(reply_header(&r, "ETag", got, sizeof got), want_etag);
+    ck_assert_str_eq(reply_header(&r, "content-type", got, sizeof got), "text/plain");
+    ck_assert_str_eq(reply_header(&r, "x-amz-meta-color", got, sizeof got), "red");
+    ck_assert_str_eq(reply_header(&r, "content-disposition", got, sizeof got), "attachment");
     reply_free(&r);
 
     /* REPLACE: only this request's metadata */
@@ -313,18 +221,18 @@ START_TEST(test_copy_within_and_across)
     request(&r, "GET", "/dst/e", NULL, 0, NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_mem_eq(r.body, data, strlen(data));
-    ck_assert_str_eq(header(&r, "content-type", got, sizeof got), "image/png");
-    ck_assert_str_eq(header(&r, "x-amz-meta-shape", got, sizeof got), "round");
-    ck_assert_ptr_null(header(&r, "x-amz-meta-color", got, sizeof got));
-    ck_assert_ptr_null(header(&r, "content-disposition", got, sizeof got));
+    ck_assert_str_eq(reply_header(&r, "content-type", got, sizeof got), "image/png");
+    ck_assert_str_eq(reply_header(&r, "x-amz-meta-shape", got, sizeof got), "round");
+    ck_assert_ptr_null(reply_header(&r, "x-amz-meta-color", got, sizeof got));
+    ck_assert_ptr_null(reply_header(&r, "content-disposition", got, sizeof got));
     reply_free(&r);
 
     /* REPLACE without a Content-Type: S3's default */
     const char *bare[] = { "HTTP_X_AMZ_METADATA_DIRECTIVE=REPLACE", NULL };
     expect_copy("/dst/f", "src/a", bare, 200, NULL);
     request(&r, "HEAD", "/dst/f", NULL, 0, NULL);
-    ck_assert_str_eq(header(&r, "content-type", got, sizeof got), "binary/octet-stream");
-    ck_assert_ptr_null(header(&r, "x-amz-meta-color", got, sizeof got));
+    ck_assert_str_eq(reply_header(&r, "content-type", got, sizeof got), "binary/octet-stream");
+    ck_assert_ptr_null(reply_header(&r, "x-amz-meta-color", got, sizeof got));
     reply_free(&r);
 
     /* a copy over an existing object replaces it */
@@ -363,7 +271,7 @@ START_TEST(test_copy_self)
     expect_copy("/bkt/k", "/bkt/k", copydir, 400, "InvalidRequest");
 
     request(&r, "HEAD", "/bkt/k", NULL, 0, NULL);
-    header(&r, "ETag", etag, sizeof etag);
+    reply_header(&r, "ETag", etag, sizeof etag);
     reply_free(&r);
 
     const char *repl[] = { "HTTP_X_AMZ_METADATA_DIRECTIVE=REPLACE", "CONTENT_TYPE=text/html",
@@ -372,9 +280,9 @@ START_TEST(test_copy_self)
     request(&r, "GET", "/bkt/k", NULL, 0, NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(r.body, "same bytes");
-    ck_assert_str_eq(header(&r, "content-type", got, sizeof got), "text/html");
-    ck_assert_str_eq(header(&r, "x-amz-meta-v", got, sizeof got), "2");
-    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), etag);
+    ck_assert_str_eq(reply_header(&r, "content-type", got, sizeof got), "text/html");
+    ck_assert_str_eq(reply_header(&r, "x-amz-meta-v", got, sizeof got), "2");
+    ck_assert_str_eq(reply_header(&r, "ETag", got, sizeof got), etag);
     reply_free(&r);
 
     /* a storage-class change counts as a change */
@@ -382,7 +290,7 @@ START_TEST(test_copy_self)
     expect_copy("/bkt/k", "bkt/k", sc, 200, NULL);
     request(&r, "GET", "/bkt/k", NULL, 0, NULL);
     ck_assert_str_eq(r.body, "same bytes");
-    ck_assert_str_eq(header(&r, "x-amz-meta-v", got, sizeof got), "2");
+    ck_assert_str_eq(reply_header(&r, "x-amz-meta-v", got, sizeof got), "2");
     reply_free(&r);
     /* no temp file left beside it */
     size_t n;
@@ -466,7 +374,7 @@ START_TEST(test_copy_errors)
     char got[64];
     copy(&r, "/bkt/v", "bkt/s?versionId=null", NULL);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(header(&r, "x-amz-copy-source-version-id", got, sizeof got), "null");
+    ck_assert_str_eq(reply_header(&r, "x-amz-copy-source-version-id", got, sizeof got), "null");
     reply_free(&r);
     copy(&r, "/bkt/w", "bkt/s?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY", NULL);
     ck_assert_int_eq(r.status, 400);
@@ -550,8 +458,8 @@ START_TEST(test_copy_directory_objects)
     char got[64];
     request(&r, "HEAD", "/bkt/e/", NULL, 0, NULL);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(header(&r, "x-amz-meta-kind", got, sizeof got), "folder");
-    ck_assert_str_eq(header(&r, "Content-Length", got, sizeof got), "0");
+    ck_assert_str_eq(reply_header(&r, "x-amz-meta-kind", got, sizeof got), "folder");
+    ck_assert_str_eq(reply_header(&r, "Content-Length", got, sizeof got), "0");
     reply_free(&r);
     struct stat st;
     char p[128];
@@ -608,7 +516,7 @@ START_TEST(test_copy_multipart_source)
     struct reply r;
     char got[128], md5[33], want[64];
     request(&r, "HEAD", "/bkt/mp", NULL, 0, NULL);
-    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), "\"0123456789abcdef0123456789abcdef-2\"");
+    ck_assert_str_eq(reply_header(&r, "ETag", got, sizeof got), "\"0123456789abcdef0123456789abcdef-2\"");
     reply_free(&r);
 
     md5_hex("multipart data", 14, md5);
@@ -620,8 +528,8 @@ START_TEST(test_copy_multipart_source)
     reply_free(&r);
     request(&r, "GET", "/bkt/single", NULL, 0, NULL);
     snprintf(want, sizeof want, "\"%s\"", md5);
-    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), want);
-    ck_assert_str_eq(header(&r, "content-type", got, sizeof got), "text/x-mp");
+    ck_assert_str_eq(reply_header(&r, "ETag", got, sizeof got), want);
+    ck_assert_str_eq(reply_header(&r, "content-type", got, sizeof got), "text/x-mp");
     ck_assert_str_eq(r.body, "multipart data");
     reply_free(&r);
 }

@@ -15,46 +15,9 @@
 #include "arena.h"
 #include "buf.h"
 #include "request.h"
+#include "memfront.h"
 #include "s3cgi.h"
 #include "util.h"
-
-struct mem_front {
-    const char *body;
-    size_t body_len, body_off;
-    struct buf out;
-    struct buf log;
-};
-
-static ssize_t mem_read(void *ctx, void *p, size_t len)
-{
-    struct mem_front *m = ctx;
-    size_t n = m->body_len - m->body_off;
-    if (n > len)
-        n = len;
-    memcpy(p, m->body + m->body_off, n);
-    m->body_off += n;
-    return (ssize_t)n;
-}
-
-static int mem_write(void *ctx, const void *p, size_t len)
-{
-    struct mem_front *m = ctx;
-    return buf_add(&m->out, p, len);
-}
-
-static void mem_log(void *ctx, const char *line)
-{
-    struct mem_front *m = ctx;
-    buf_adds(&m->log, line);
-    buf_addc(&m->log, '\n');
-}
-
-struct reply {
-    int status;
-    char headers[8192];
-    char *body;
-    size_t body_len;
-};
 
 static char root[64], conf[96];
 static struct s3_config cfg;
@@ -89,62 +52,8 @@ static void teardown(void)
 static void request(struct reply *r, const char *method, const char *uri, const char *body,
                     size_t body_len, const char *const *hdrs)
 {
-    char *env[64];
-    char m[64], u[4096], cl[64];
-    size_t n = 0;
-    snprintf(m, sizeof m, "REQUEST_METHOD=%s", method);
-    snprintf(u, sizeof u, "REQUEST_URI=%s", uri);
-    snprintf(cl, sizeof cl, "CONTENT_LENGTH=%zu", body_len);
-    env[n++] = m;
-    env[n++] = u;
-    env[n++] = "HTTP_HOST=127.0.0.1";
-    if (body)
-        env[n++] = cl;
-    for (; hdrs && *hdrs; hdrs++)
-        env[n++] = (char *)*hdrs;
-    env[n] = NULL;
-    struct mem_front mf = { body ? body : "", body_len, 0, { 0 }, { 0 } };
-    buf_init(&mf.out, 64u << 20);
-    buf_init(&mf.log, 1 << 20);
-    struct s3_io io = { &mf, env, mem_read, mem_write, mem_log };
-    s3_handle(&cfg, &io);
-    const char *o = buf_str(&mf.out);
-    ck_assert_msg(strncmp(o, "Status: ", 8) == 0, "no status line: %s", o);
-    r->status = atoi(o + 8);
-    const char *end = strstr(o, "\r\n\r\n");
-    ck_assert_ptr_nonnull(end);
-    size_t hl = (size_t)(end - o);
-    ck_assert_uint_lt(hl, sizeof r->headers);
-    memcpy(r->headers, o, hl);
-    r->headers[hl] = '\0';
-    r->body_len = mf.out.len - hl - 4;
-    r->body = malloc(r->body_len + 1);
-    memcpy(r->body, end + 4, r->body_len);
-    r->body[r->body_len] = '\0';
-    buf_free(&mf.out);
-    buf_free(&mf.log);
-}
-
-static void reply_free(struct reply *r)
-{
-    free(r->body);
-}
-
-/* Value of response header name (case-sensitive as written), copied into out. */
-static const char *header(const struct reply *r, const char *name, char *out, size_t cap)
-{
-    char pat[128];
-    snprintf(pat, sizeof pat, "\r\n%s: ", name);
-    const char *p = strstr(r->headers, pat);
-    if (!p)
-        return NULL;
-    p += strlen(pat);
-    size_t n = strcspn(p, "\r");
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return out;
+    ck_assert_msg(mem_request(&cfg, r, method, uri, body, body_len, hdrs) == 0,
+                  "%s %s: no response", method, uri);
 }
 
 static int expect(const char *method, const char *uri, const char *body, int status,
@@ -223,18 +132,18 @@ START_TEST(test_put_get_head)
     struct reply r;
     request(&r, "PUT", "/bkt/dir/a%20b+c.txt", data, strlen(data), h);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), want_etag);
+    ck_assert_str_eq(reply_header(&r, "ETag", got, sizeof got), want_etag);
     reply_free(&r);
 
     request(&r, "GET", "/bkt/dir/a%20b+c.txt", NULL, 0, NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(r.body_len, strlen(data));
     ck_assert_mem_eq(r.body, data, r.body_len);
-    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), want_etag);
-    ck_assert_str_eq(header(&r, "content-type", got, sizeof got), "text/plain");
-    ck_assert_str_eq(header(&r, "x-amz-meta-color", got, sizeof got), "blue");
-    ck_assert_str_eq(header(&r, "cache-control", got, sizeof got), "max-age=60");
-    ck_assert_str_eq(header(&r, "Content-Length", got, sizeof got), "13");
+    ck_assert_str_eq(reply_header(&r, "ETag", got, sizeof got), want_etag);
+    ck_assert_str_eq(reply_header(&r, "content-type", got, sizeof got), "text/plain");
+    ck_assert_str_eq(reply_header(&r, "x-amz-meta-color", got, sizeof got), "blue");
+    ck_assert_str_eq(reply_header(&r, "cache-control", got, sizeof got), "max-age=60");
+    ck_assert_str_eq(reply_header(&r, "Content-Length", got, sizeof got), "13");
     reply_free(&r);
 
     /* the file is plain on disk */
@@ -247,25 +156,25 @@ START_TEST(test_put_get_head)
     request(&r, "HEAD", "/bkt/dir/a%20b+c.txt", NULL, 0, NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(r.body_len, 0);
-    ck_assert_str_eq(header(&r, "Content-Length", got, sizeof got), "13");
+    ck_assert_str_eq(reply_header(&r, "Content-Length", got, sizeof got), "13");
     reply_free(&r);
 
     const char *ov[] = { NULL };
     request(&r, "GET", "/bkt/dir/a%20b+c.txt?response-content-type=x/y&response-cache-control=no",
             NULL, 0, ov);
-    ck_assert_str_eq(header(&r, "Content-Type", got, sizeof got), "x/y");
-    ck_assert_str_eq(header(&r, "Cache-Control", got, sizeof got), "no");
-    ck_assert_ptr_null(header(&r, "cache-control", got, sizeof got));
+    ck_assert_str_eq(reply_header(&r, "Content-Type", got, sizeof got), "x/y");
+    ck_assert_str_eq(reply_header(&r, "Cache-Control", got, sizeof got), "no");
+    ck_assert_ptr_null(reply_header(&r, "cache-control", got, sizeof got));
     reply_free(&r);
 
     request(&r, "PUT", "/bkt/empty", "", 0, NULL);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), "\"d41d8cd98f00b204e9800998ecf8427e\"");
+    ck_assert_str_eq(reply_header(&r, "ETag", got, sizeof got), "\"d41d8cd98f00b204e9800998ecf8427e\"");
     reply_free(&r);
     request(&r, "GET", "/bkt/empty", NULL, 0, NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(r.body_len, 0);
-    ck_assert_str_eq(header(&r, "content-type", got, sizeof got), "binary/octet-stream");
+    ck_assert_str_eq(reply_header(&r, "content-type", got, sizeof got), "binary/octet-stream");
     reply_free(&r);
     expect("GET", "/bkt/missing", NULL, 404, "NoSuchKey", NULL);
     expect("GET", "/bkt/empty?versionId=null", NULL, 200, NULL, NULL);
@@ -310,14 +219,14 @@ START_TEST(test_checksums_and_aws_chunked)
     const char *ck[] = { "HTTP_X_AMZ_CHECKSUM_CRC32=NhCmhg==", NULL };
     request(&r, "PUT", "/bkt/c", "hello", 5, ck);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(header(&r, "x-amz-checksum-crc32", got, sizeof got), "NhCmhg==");
+    ck_assert_str_eq(reply_header(&r, "x-amz-checksum-crc32", got, sizeof got), "NhCmhg==");
     reply_free(&r);
     request(&r, "GET", "/bkt/c", NULL, 0, NULL);
-    ck_assert_ptr_null(header(&r, "x-amz-checksum-crc32", got, sizeof got));
+    ck_assert_ptr_null(reply_header(&r, "x-amz-checksum-crc32", got, sizeof got));
     reply_free(&r);
     const char *mode[] = { "HTTP_X_AMZ_CHECKSUM_MODE=ENABLED", NULL };
     request(&r, "HEAD", "/bkt/c", NULL, 0, mode);
-    ck_assert_str_eq(header(&r, "x-amz-checksum-crc32", got, sizeof got), "NhCmhg==");
+    ck_assert_str_eq(reply_header(&r, "x-amz-checksum-crc32", got, sizeof got), "NhCmhg==");
     reply_free(&r);
     const char *bad[] = { "HTTP_X_AMZ_CHECKSUM_CRC32=DX6GTg==", NULL };
     expect("PUT", "/bkt/c2", "hello", 400, "BadDigest", bad);
@@ -336,8 +245,8 @@ START_TEST(test_checksums_and_aws_chunked)
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(r.body_len, 5);
     ck_assert_mem_eq(r.body, "hello", 5);
-    ck_assert_str_eq(header(&r, "content-encoding", got, sizeof got), "gzip");
-    ck_assert_str_eq(header(&r, "x-amz-checksum-crc32", got, sizeof got), "NhCmhg==");
+    ck_assert_str_eq(reply_header(&r, "content-encoding", got, sizeof got), "gzip");
+    ck_assert_str_eq(reply_header(&r, "x-amz-checksum-crc32", got, sizeof got), "NhCmhg==");
     reply_free(&r);
     const char *badtrailer = "5\r\nhello\r\n0\r\nx-amz-checksum-crc32:DX6GTg==\r\n\r\n";
     request(&r, "PUT", "/bkt/t2", badtrailer, strlen(badtrailer), tr);
@@ -383,8 +292,8 @@ START_TEST(test_range_and_conditions)
     request(&r, "GET", "/bkt/r", NULL, 0, rg);
     ck_assert_int_eq(r.status, 206);
     ck_assert_str_eq(r.body, "234");
-    ck_assert_str_eq(header(&r, "Content-Range", got, sizeof got), "bytes 2-4/10");
-    ck_assert_str_eq(header(&r, "ETag", etag, sizeof etag), "\"781e5e245d69b566979b86e28d23f2c7\"");
+    ck_assert_str_eq(reply_header(&r, "Content-Range", got, sizeof got), "bytes 2-4/10");
+    ck_assert_str_eq(reply_header(&r, "ETag", etag, sizeof etag), "\"781e5e245d69b566979b86e28d23f2c7\"");
     reply_free(&r);
     const char *suffix[] = { "HTTP_RANGE=bytes=-3", NULL };
     request(&r, "GET", "/bkt/r", NULL, 0, suffix);
@@ -554,8 +463,9 @@ START_TEST(test_content_length_once)
     char *env[] = { "REQUEST_METHOD=PUT", "REQUEST_URI=/bkt/k", "CONTENT_LENGTH=5",
                     "HTTP_CONTENT_LENGTH=5", "CONTENT_TYPE=text/plain",
                     "HTTP_CONTENT_TYPE=text/plain", "HTTP_HOST=h", NULL };
-    struct mem_front mf = { "", 0, 0, { 0 }, { 0 } };
-    struct s3_io io = { &mf, env, mem_read, mem_write, mem_log };
+    struct mem_front mf;
+    struct s3_io io;
+    mem_front_init(&mf, &io, env, NULL, 0);
     struct arena a;
     struct s3_request req;
     arena_init(&a, 1 << 20);
@@ -569,6 +479,7 @@ START_TEST(test_content_length_once)
     ck_assert_int_eq(ct, 1);
     ck_assert_int_eq(req.content_length, 5);
     arena_free(&a);
+    mem_front_free(&mf);
 }
 END_TEST
 
@@ -586,16 +497,14 @@ START_TEST(test_config_errors)
     ck_assert_ptr_nonnull(strstr(err, "bogus"));
     s3_config_free(&c2);
     /* a request under a broken configuration gets a 500, not a crash */
-    struct mem_front mf = { "", 0, 0, { 0 }, { 0 } };
-    buf_init(&mf.out, 1 << 20);
-    buf_init(&mf.log, 1 << 20);
     char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/", NULL };
-    struct s3_io io = { &mf, env, mem_read, mem_write, mem_log };
+    struct mem_front mf;
+    struct s3_io io;
+    mem_front_init(&mf, &io, env, NULL, 0);
     s3_handle_config_error(&io, err);
     ck_assert_int_eq(strncmp(buf_str(&mf.out), "Status: 500", 11), 0);
     ck_assert_ptr_nonnull(strstr(buf_str(&mf.log), "bogus"));
-    buf_free(&mf.out);
-    buf_free(&mf.log);
+    mem_front_free(&mf);
 }
 END_TEST
 

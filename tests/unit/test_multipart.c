@@ -16,48 +16,11 @@
 #include "buf.h"
 #include "checksum.h"
 #include "multipart.h"
+#include "memfront.h"
 #include "s3cgi.h"
 #include "util.h"
 
 #define MIB (1u << 20)
-
-struct mem_front {
-    const char *body;
-    size_t body_len, body_off;
-    struct buf out;
-    struct buf log;
-};
-
-static ssize_t mem_read(void *ctx, void *p, size_t len)
-{
-    struct mem_front *m = ctx;
-    size_t n = m->body_len - m->body_off;
-    if (n > len)
-        n = len;
-    memcpy(p, m->body + m->body_off, n);
-    m->body_off += n;
-    return (ssize_t)n;
-}
-
-static int mem_write(void *ctx, const void *p, size_t len)
-{
-    struct mem_front *m = ctx;
-    return buf_add(&m->out, p, len);
-}
-
-static void mem_log(void *ctx, const char *line)
-{
-    struct mem_front *m = ctx;
-    buf_adds(&m->log, line);
-    buf_addc(&m->log, '\n');
-}
-
-struct reply {
-    int status;
-    char headers[8192];
-    char *body;
-    size_t body_len;
-};
 
 static char root[64], conf[96];
 static struct s3_config cfg;
@@ -83,51 +46,11 @@ static void teardown(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Sends one request. hdrs: NULL-terminated list of "NAME=value" CGI variables.
- * 0, or -1 when the output is not a response (no Check assertions: usable in
- * forked children). */
+/* Sends one request (memfront.h); usable in forked children. */
 static int request_raw(struct reply *r, const char *method, const char *uri, const char *body,
                        size_t body_len, const char *const *hdrs)
 {
-    char *env[64];
-    char m[64], u[4096], cl[64];
-    size_t n = 0;
-    snprintf(m, sizeof m, "REQUEST_METHOD=%s", method);
-    snprintf(u, sizeof u, "REQUEST_URI=%s", uri);
-    snprintf(cl, sizeof cl, "CONTENT_LENGTH=%zu", body_len);
-    env[n++] = m;
-    env[n++] = u;
-    env[n++] = "HTTP_HOST=127.0.0.1";
-    if (body)
-        env[n++] = cl;
-    for (; hdrs && *hdrs; hdrs++)
-        env[n++] = (char *)*hdrs;
-    env[n] = NULL;
-    struct mem_front mf = { body ? body : "", body_len, 0, { 0 }, { 0 } };
-    buf_init(&mf.out, 64u << 20);
-    buf_init(&mf.log, 1 << 20);
-    struct s3_io io = { &mf, env, mem_read, mem_write, mem_log };
-    s3_handle(&cfg, &io);
-    const char *o = buf_str(&mf.out);
-    const char *end = strstr(o, "\r\n\r\n");
-    size_t hl = end ? (size_t)(end - o) : 0;
-    r->body = NULL;
-    if (strncmp(o, "Status: ", 8) != 0 || !end || hl >= sizeof r->headers) {
-        snprintf(r->headers, sizeof r->headers, "%s", o);
-        buf_free(&mf.out);
-        buf_free(&mf.log);
-        return -1;
-    }
-    r->status = atoi(o + 8);
-    memcpy(r->headers, o, hl);
-    r->headers[hl] = '\0';
-    r->body_len = mf.out.len - hl - 4;
-    r->body = malloc(r->body_len + 1);
-    memcpy(r->body, end + 4, r->body_len);
-    r->body[r->body_len] = '\0';
-    buf_free(&mf.out);
-    buf_free(&mf.log);
-    return 0;
+    return mem_request(&cfg, r, method, uri, body, body_len, hdrs);
 }
 
 static void request(struct reply *r, const char *method, const char *uri, const char *body,
@@ -135,27 +58,6 @@ static void request(struct reply *r, const char *method, const char *uri, const 
 {
     ck_assert_msg(request_raw(r, method, uri, body, body_len, hdrs) == 0, "no response: %s",
                   r->headers);
-}
-
-static void reply_free(struct reply *r)
-{
-    free(r->body);
-}
-
-static const char *header(const struct reply *r, const char *name, char *out, size_t cap)
-{
-    char pat[128];
-    snprintf(pat, sizeof pat, "\r\n%s: ", name);
-    const char *p = strstr(r->headers, pat);
-    if (!p)
-        return NULL;
-    p += strlen(pat);
-    size_t n = strcspn(p, "\r");
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return out;
 }
 
 /* Text of the first <name>...</name> in xml, copied into out ("" if absent). */
@@ -253,7 +155,7 @@ static void upload_part(const char *path, const char *id, int n, const char *dat
     ck_assert_msg(r.status == 200, "part %d: %d %s", n, r.status, r.body);
     md5_hex(data, len, md5);
     snprintf(want, sizeof want, "\"%s\"", md5);
-    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), want);
+    ck_assert_str_eq(reply_header(&r, "ETag", got, sizeof got), want);
     reply_free(&r);
 }
 
@@ -333,12 +235,12 @@ START_TEST(test_complete_three_parts)
     ck_assert_int_eq(memcmp(r.body + lens[0], datas[1], lens[1]), 0);
     ck_assert_int_eq(memcmp(r.body + lens[0] + lens[1], datas[2], lens[2]), 0);
     snprintf(want, sizeof want, "\"%s\"", etag);
-    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), want);
-    ck_assert_str_eq(header(&r, "content-type", got, sizeof got), "video/mp4");
-    ck_assert_str_eq(header(&r, "x-amz-meta-color", got, sizeof got), "blue");
-    ck_assert_str_eq(header(&r, "cache-control", got, sizeof got), "no-cache");
+    ck_assert_str_eq(reply_header(&r, "ETag", got, sizeof got), want);
+    ck_assert_str_eq(reply_header(&r, "content-type", got, sizeof got), "video/mp4");
+    ck_assert_str_eq(reply_header(&r, "x-amz-meta-color", got, sizeof got), "blue");
+    ck_assert_str_eq(reply_header(&r, "cache-control", got, sizeof got), "no-cache");
     ck_assert_ptr_null(strstr(r.headers, MP_LAYOUT_HDR));
-    ck_assert_ptr_null(header(&r, "x-amz-mp-parts-count", got, sizeof got));
+    ck_assert_ptr_null(reply_header(&r, "x-amz-mp-parts-count", got, sizeof got));
     reply_free(&r);
 
     /* GET/HEAD ?partNumber */
@@ -346,15 +248,15 @@ START_TEST(test_complete_three_parts)
     ck_assert_int_eq(r.status, 206);
     ck_assert_uint_eq(r.body_len, lens[1]);
     ck_assert_int_eq(memcmp(r.body, datas[1], lens[1]), 0);
-    ck_assert_str_eq(header(&r, "Content-Range", got, sizeof got), "bytes 5242880-10485759/10485761");
-    ck_assert_str_eq(header(&r, "x-amz-mp-parts-count", got, sizeof got), "3");
-    ck_assert_str_eq(header(&r, "ETag", got, sizeof got), want);
+    ck_assert_str_eq(reply_header(&r, "Content-Range", got, sizeof got), "bytes 5242880-10485759/10485761");
+    ck_assert_str_eq(reply_header(&r, "x-amz-mp-parts-count", got, sizeof got), "3");
+    ck_assert_str_eq(reply_header(&r, "ETag", got, sizeof got), want);
     reply_free(&r);
     request(&r, "HEAD", "/bkt/dir/big%20file?partNumber=3", NULL, 0, NULL);
     ck_assert_int_eq(r.status, 206);
     ck_assert_uint_eq(r.body_len, 0);
-    ck_assert_str_eq(header(&r, "Content-Length", got, sizeof got), "1");
-    ck_assert_str_eq(header(&r, "Content-Range", got, sizeof got), "bytes 10485760-10485760/10485761");
+    ck_assert_str_eq(reply_header(&r, "Content-Length", got, sizeof got), "1");
+    ck_assert_str_eq(reply_header(&r, "Content-Range", got, sizeof got), "bytes 10485760-10485760/10485761");
     reply_free(&r);
     request(&r, "GET", "/bkt/dir/big%20file?partNumber=4", NULL, 0, NULL);
     ck_assert_int_eq(r.status, 416);
@@ -386,8 +288,8 @@ START_TEST(test_part_number_single_part_object)
     request(&r, "GET", "/bkt/s?partNumber=1", NULL, 0, NULL);
     ck_assert_int_eq(r.status, 206);
     ck_assert_str_eq(r.body, "0123456789");
-    ck_assert_str_eq(header(&r, "Content-Range", got, sizeof got), "bytes 0-9/10");
-    ck_assert_ptr_null(header(&r, "x-amz-mp-parts-count", got, sizeof got));
+    ck_assert_str_eq(reply_header(&r, "Content-Range", got, sizeof got), "bytes 0-9/10");
+    ck_assert_ptr_null(reply_header(&r, "x-amz-mp-parts-count", got, sizeof got));
     reply_free(&r);
     expect("GET", "/bkt/s?partNumber=2", NULL, 416, "InvalidRange", NULL);
     expect("HEAD", "/bkt/s?partNumber=2", NULL, 416, NULL, NULL);
@@ -433,7 +335,7 @@ START_TEST(test_reupload_replaces_part)
     request(&r, "GET", "/bkt/k?partNumber=1", NULL, 0, NULL);
     ck_assert_int_eq(r.status, 206);
     ck_assert_str_eq(r.body, "second");
-    ck_assert_str_eq(header(&r, "x-amz-mp-parts-count", got, sizeof got), "1");
+    ck_assert_str_eq(reply_header(&r, "x-amz-mp-parts-count", got, sizeof got), "1");
     reply_free(&r);
 }
 END_TEST
@@ -844,7 +746,7 @@ START_TEST(test_checksums)
     struct reply r;
     request(&r, "POST", "/bkt/ck?uploads", NULL, 0, h);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(header(&r, "x-amz-checksum-algorithm", got, sizeof got), "CRC32");
+    ck_assert_str_eq(reply_header(&r, "x-amz-checksum-algorithm", got, sizeof got), "CRC32");
     element(r.body, "UploadId", id, sizeof id);
     reply_free(&r);
     /* "abc": CRC32 NSRBwg==; a part without a checksum gets one computed */
@@ -854,12 +756,12 @@ START_TEST(test_checksums)
     request(&r, "PUT", uri, p1, 5 * MIB, NULL);
     ck_assert_int_eq(r.status, 200);
     char ck1[64];
-    ck_assert_ptr_nonnull(header(&r, "x-amz-checksum-crc32", ck1, sizeof ck1));
+    ck_assert_ptr_nonnull(reply_header(&r, "x-amz-checksum-crc32", ck1, sizeof ck1));
     reply_free(&r);
     snprintf(uri, sizeof uri, "/bkt/ck?partNumber=2&uploadId=%s", id);
     request(&r, "PUT", uri, "abc", 3, ck);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(header(&r, "x-amz-checksum-crc32", got, sizeof got), "NSRBwg==");
+    ck_assert_str_eq(reply_header(&r, "x-amz-checksum-crc32", got, sizeof got), "NSRBwg==");
     reply_free(&r);
     const char *wrong_alg[] = { "HTTP_X_AMZ_CHECKSUM_SHA1=qZk+NkcGgWq6PiVxeFDCbJzQ2J0=", NULL };
     snprintf(uri, sizeof uri, "/bkt/ck?partNumber=3&uploadId=%s", id);
@@ -999,7 +901,7 @@ static void run_concurrently(int n, const char *method, const char *uri, char *c
             char line[128] = "no-response", etag[96] = "";
             close(fds[i][0]);
             if (request_raw(&r, method, uri, bodies[i], lens[i], NULL) == 0) {
-                if (!header(&r, "ETag", etag, sizeof etag))
+                if (!reply_header(&r, "ETag", etag, sizeof etag))
                     element(r.body, "ETag", etag, sizeof etag);
                 snprintf(line, sizeof line, "%d %s", r.status, etag);
                 reply_free(&r);
