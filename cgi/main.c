@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "s3cgi.h"
+#include "util.h"
 
 extern char **environ;
 
@@ -23,17 +24,7 @@ static ssize_t cgi_read(void *ctx, void *buf, size_t len)
 static int cgi_write(void *ctx, const void *buf, size_t len)
 {
     (void)ctx;
-    const char *p = buf;
-    while (len) {
-        ssize_t n = write(STDOUT_FILENO, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return write_all(STDOUT_FILENO, buf, len);
 }
 
 static void cgi_log(void *ctx, const char *line)

@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 
 #include "store.h"
+#include "util.h"
 
 #define MAGIC "s3cgi-bucket1\n"
 #define RECORD_MAX 512          /* a record is a few short lines */
@@ -181,20 +182,6 @@ enum s3_err bucketmeta_load(const struct s3_config *cfg, const char *bucket, int
     if (errno != ENODATA && !xattr_refused(errno))
         return S3E_INTERNAL;
     return fallback_load(cfg, bucket, bucketfd, m);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 static enum s3_err fallback_store(const struct s3_config *cfg, const char *bucket, int bucketfd,

@@ -313,20 +313,6 @@ fail:
     return ret;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Replaces the sidecar of st's inode atomically (temp file + rename beside it). */
 static enum s3_err sidecar_write(const struct s3_config *cfg, int bucketfd,
                                  const struct stat *st, const struct buf *blob)

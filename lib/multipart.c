@@ -40,21 +40,6 @@
 
 /* ---- small file helpers ---- */
 
-static int write_all(int fd, const void *data, size_t n)
-{
-    const char *p = data;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static enum s3_err write_err(int e)
 {
     enum s3_err err = store_errno(e);
@@ -110,7 +95,7 @@ static enum s3_err write_atomic(const struct s3_config *cfg, int dir, const char
     }
     if (fd < 0)
         return write_err(e);
-    if ((e = write_all(fd, data, len)) == 0 && cfg->fsync && fsync(fd) != 0)
+    if (write_all(fd, data, len) != 0 || (cfg->fsync && fsync(fd) != 0))
         e = errno;
     if (close(fd) != 0 && !e)
         e = errno;
@@ -514,8 +499,7 @@ enum s3_err mp_part_begin(struct mp_upload *u, struct mp_part_tmp *t)
 
 enum s3_err mp_part_write(struct mp_part_tmp *t, const void *data, size_t len)
 {
-    int e = write_all(t->fd, data, len);
-    return e ? write_err(e) : S3E_OK;
+    return write_all(t->fd, data, len) != 0 ? write_err(errno) : S3E_OK;
 }
 
 void mp_part_abort(struct mp_upload *u, struct mp_part_tmp *t)

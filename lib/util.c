@@ -1,9 +1,11 @@
 /* util.c - small pure helpers; see util.h. */
 #include "util.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 void hex_encode(const unsigned char *in, size_t n, char *out)
 {
@@ -144,6 +146,21 @@ int utf8_valid(const char *str, size_t len)
         i += n + 1;
     }
     return 1;
+}
+
+int write_all(int fd, const void *p, size_t n)
+{
+    const char *s = p;
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }
 
 /* ---- time ---- */

@@ -21,6 +21,9 @@ int parse_u64(const char *s, size_t len, unsigned long long max, unsigned long l
 /* 1 when s (len bytes) is valid UTF-8 with no overlong forms or surrogates. */
 int utf8_valid(const char *s, size_t len);
 
+/* Writes all n bytes to fd, retrying short writes and EINTR. 0, or -1 with errno. */
+int write_all(int fd, const void *p, size_t n);
+
 /* "Sun, 06 Nov 1994 08:49:37 GMT" (30 bytes incl. NUL). */
 void time_http(time_t t, char out[30]);
 /* "2009-10-12T17:50:30.000Z" (25 bytes incl. NUL). */
