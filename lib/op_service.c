@@ -174,8 +174,12 @@ enum s3_err op_collect_headers(struct s3_request *req, size_t extra, struct s3_m
             if (strncasecmp(value, "aws-chunked,", 12) == 0)
                 value += value[12] == ' ' ? 13 : 12;
         }
-        if (strncmp(rh->name, "x-amz-meta-", 11) == 0)
+        if (strncmp(rh->name, "x-amz-meta-", 11) == 0) {
+            /* stored names are sent back as header names: they must be tokens */
+            if (!http_token_valid(rh->name, strlen(rh->name)))
+                return S3E_INVALID_ARGUMENT;
             user += strlen(rh->name) - 11 + strlen(value);
+        }
         have_type |= strcmp(rh->name, "content-type") == 0;
         h[k].name = rh->name;
         h[k].value = (char *)value;

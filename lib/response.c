@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "request.h"
+#include "util.h"
 #include "xmlw.h"
 
 #define RESP_MAX_HEADERS 65536
@@ -36,6 +37,10 @@ void resp_header(struct s3_resp *r, const char *name, const char *value)
 {
     if (r->state != RESP_HEADERS || !value)
         return;
+    if (!http_token_valid(name, strlen(name))) {
+        s3_io_logf(r->io, "dropped a header whose name is not an HTTP token");
+        return;
+    }
     if (strpbrk(value, "\r\n")) {
         s3_io_logf(r->io, "dropped header %s: value contains CR/LF", name);
         return;

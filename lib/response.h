@@ -33,7 +33,8 @@ struct s3_resp {
 void resp_init(struct s3_resp *r, const struct s3_io *io, int head_only);
 void resp_free(struct s3_resp *r);
 void resp_status(struct s3_resp *r, int status);
-/* Adds "Name: value". Values carrying CR or LF are dropped (and logged). */
+/* Adds "Name: value". A name that is not an HTTP token or a value carrying CR or LF
+ * is dropped (and logged). */
 void resp_header(struct s3_resp *r, const char *name, const char *value);
 void resp_headerf(struct s3_resp *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

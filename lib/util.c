@@ -148,6 +148,19 @@ int utf8_valid(const char *str, size_t len)
     return 1;
 }
 
+int http_token_valid(const char *s, size_t len)
+{
+    if (len == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              (c && strchr("!#$%&'*+-.^_`|~", c))))
+            return 0;
+    }
+    return 1;
+}
+
 int write_all(int fd, const void *p, size_t n)
 {
     const char *s = p;

@@ -21,6 +21,9 @@ int parse_u64(const char *s, size_t len, unsigned long long max, unsigned long l
 /* 1 when s (len bytes) is valid UTF-8 with no overlong forms or surrogates. */
 int utf8_valid(const char *s, size_t len);
 
+/* 1 when s (len bytes, len > 0) is an HTTP token (RFC 9110 5.6.2 tchar: letters,
+ * digits and !#$%&'*+-.^_`|~), the form every header name must have. */
+int http_token_valid(const char *s, size_t len);
 /* Writes all n bytes to fd, retrying short writes and EINTR. 0, or -1 with errno. */
 int write_all(int fd, const void *p, size_t n);
 

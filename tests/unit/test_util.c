@@ -120,6 +120,19 @@ START_TEST(test_time_parse)
 }
 END_TEST
 
+START_TEST(test_http_token)
+{
+    ck_assert_int_eq(http_token_valid("x-amz-meta-ok_1", 15), 1);
+    ck_assert_int_eq(http_token_valid("a!#$%&'*+-.^_`|~z", 17), 1);
+    ck_assert_int_eq(http_token_valid("", 0), 0);
+    ck_assert_int_eq(http_token_valid("a:b", 3), 0);
+    ck_assert_int_eq(http_token_valid("a b", 3), 0);
+    ck_assert_int_eq(http_token_valid("a\0b", 3), 0);
+    ck_assert_int_eq(http_token_valid("\xc3\xa9", 2), 0);
+    ck_assert_int_eq(http_token_valid("a\"b", 3), 0);
+}
+END_TEST
+
 START_TEST(test_buf_cap)
 {
     struct buf b;
@@ -168,6 +181,7 @@ int main(void)
     tcase_add_test(tc, test_utf8);
     tcase_add_test(tc, test_time_format);
     tcase_add_test(tc, test_time_parse);
+    tcase_add_test(tc, test_http_token);
     tcase_add_test(tc, test_buf_cap);
     tcase_add_test(tc, test_arena);
     suite_add_tcase(s, tc);
