@@ -249,6 +249,8 @@ static enum s3_err parse_target(struct s3_request *req)
     } else {
         const char *slash = memchr(p, '/', n);
         size_t seg = slash ? (size_t)(slash - p) : n;
+        if (seg == 0 && slash)
+            return S3E_INVALID_URI;     /* "//x": an empty bucket name, never the service */
         if (seg) {
             char *b = arena_alloc(req->arena, seg + 1);
             long bl = b ? uri_decode(p, seg, b) : -1;
