@@ -1,11 +1,12 @@
 /* admin/main.c - s3cgi-admin, the operator's maintenance tool (run by hand or from
  * cron, as the user the fronts run as).
  *
- *   s3cgi-admin purge [--config FILE] [--max-age SECONDS]
+ *   s3cgi-admin purge [--config FILE] [--max-age SECONDS] [--tmp-max-age SECONDS]
  *
  * purge: removes multipart uploads initiated more than --max-age seconds ago
  * (default MP_DEFAULT_MAX_AGE, 7 days), finished or half-removed uploads and
- * stale temp files older than MP_TMP_MAX_AGE (a day): part temp files, ".s3cgi-tmp-*"
+ * stale temp files older than --tmp-max-age (default MP_TMP_MAX_AGE, a day: long
+ * enough never to touch an upload still streaming): part temp files, ".s3cgi-tmp-*"
  * files beneath the buckets, files in root/.s3cgi/tmp (multipart.h). Uploads that
  * are being completed or aborted right now are skipped, never waited for.
  *
@@ -24,7 +25,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: s3cgi-admin purge [--config FILE] [--max-age SECONDS]\n");
+    fprintf(f, "usage: s3cgi-admin purge [--config FILE] [--max-age SECONDS] [--tmp-max-age SECONDS]\n");
 }
 
 /* Value of option name at argv[*i] ("--name VALUE" or "--name=VALUE"), advancing *i;
@@ -49,7 +50,7 @@ static const char *option(int argc, char **argv, int *i, const char *name, int *
 int main(int argc, char **argv)
 {
     const char *config = NULL, *v;
-    long max_age = 0;
+    long max_age = 0, tmp_age = 0;
     int bad = 0;
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         usage(stdout);
@@ -67,6 +68,11 @@ int main(int argc, char **argv)
             errno = 0;
             max_age = strtol(v, &end, 10);
             bad = errno || end == v || *end || max_age <= 0;
+        } else if ((v = option(argc, argv, &i, "--tmp-max-age", &bad))) {
+            char *end;
+            errno = 0;
+            tmp_age = strtol(v, &end, 10);
+            bad = errno || end == v || *end || tmp_age <= 0;
         } else {
             bad = 1;
         }
@@ -85,7 +91,7 @@ int main(int argc, char **argv)
         s3_config_free(&cfg);
         return 1;
     }
-    struct mp_purge_opts o = { .max_age = max_age, .temp_files = 1 };
+    struct mp_purge_opts o = { .max_age = max_age, .tmp_age = tmp_age, .temp_files = 1 };
     struct mp_purge_stats st;
     enum s3_err e = mp_purge(&cfg, &o, time(NULL), &st);
     int rc = 0;
