@@ -2,7 +2,8 @@
 # test.sh - the whole test suite, from a fresh Debian 12 / Ubuntu machine:
 # installs the packages it needs, builds with warnings as errors, runs the unit
 # tests (plain, under ASan+UBSan, and under valgrind), the integration suite
-# (real web servers and real S3 clients on loopback), and make distcheck.
+# (real web servers and real S3 clients on loopback), a fuzz smoke run of every
+# libFuzzer target, and make distcheck.
 # Ends with one line "N passed, N failed"; exits non-zero when anything failed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,6 +60,9 @@ if [ -n "$line" ]; then
 else
     echo "   integration suite did not report"; failed=$((failed + 1))
 fi
+
+# libFuzzer smoke: every target for 10 s on its seed corpus
+stage fuzz-smoke scripts/fuzz.sh 10
 
 stage distcheck make distcheck -j2
 
