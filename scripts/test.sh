@@ -2,8 +2,9 @@
 # test.sh - the whole test suite, from a fresh Debian 12 / Ubuntu machine:
 # installs the packages it needs, builds with warnings as errors, runs the unit
 # tests (plain, under ASan+UBSan, and under valgrind), the integration suite
-# (real web servers and real S3 clients on loopback), a fuzz smoke run of every
-# libFuzzer target, and make distcheck.
+# (real web servers and real S3 clients on loopback), the hardening suites (also
+# against the ASan build), a fuzz smoke run of every libFuzzer target, and make
+# distcheck.
 # Ends with one line "N passed, N failed"; exits non-zero when anything failed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,16 +51,26 @@ stage asan-unit sh -c 'rm -rf build-asan && make distdir distdir=build-asan >/de
 stage valgrind-unit sh -c 'CK_FORK=no valgrind --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --track-fds=no tests/unit/test_core'
 
+# suite NAME COMMAND...: a suite that ends with "N passed, N failed"; adds its counts
+suite() {
+    local name=$1 line; shift
+    echo "== $name"
+    "$@" 2>&1 | tee "$logdir/$name.log"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logdir/$name.log" | tail -n 1)
+    if [ -n "$line" ]; then
+        passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+        failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+    else
+        echo "   $name did not report"; failed=$((failed + 1))
+    fi
+}
+
 # integration: real web servers, real clients
-echo "== integration"
-S3CGI_BUILD=$top tests/integration/run.sh 2>&1 | tee "$logdir/integration.log"
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logdir/integration.log" | tail -n 1)
-if [ -n "$line" ]; then
-    passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
-    failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
-else
-    echo "   integration suite did not report"; failed=$((failed + 1))
-fi
+suite integration env S3CGI_BUILD="$top" tests/integration/run.sh
+# hardening: SIGKILLs during writes, full disk, races, hostile input; then hostile input
+# and races again against the ASan+UBSan build (any sanitizer report fails)
+suite hardening env S3CGI_BUILD="$top" tests/integration/run_hardening.sh
+suite hardening-asan env S3CGI_BUILD="$top" tests/integration/run_hardening.sh --asan "$top/build-asan"
 
 # libFuzzer smoke: every target for 10 s on its seed corpus
 stage fuzz-smoke scripts/fuzz.sh 10
