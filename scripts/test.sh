@@ -71,6 +71,8 @@ suite integration env S3CGI_BUILD="$top" tests/integration/run.sh
 # and races again against the ASan+UBSan build (any sanitizer report fails)
 suite hardening env S3CGI_BUILD="$top" tests/integration/run_hardening.sh
 suite hardening-asan env S3CGI_BUILD="$top" tests/integration/run_hardening.sh --asan "$top/build-asan"
+# the whole integration suite against the ASan+UBSan build
+suite integration-asan tests/integration/run_asan.sh "$top/build-asan"
 
 # libFuzzer smoke: every target for 10 s on its seed corpus
 stage fuzz-smoke scripts/fuzz.sh 10
