@@ -5,6 +5,13 @@
  * response's status and, for GETs with --check-md5, the body's MD5 against the
  * ETag. Stops after N requests or --max-seconds, whichever comes first.
  * Prints one line: "requests=N ok=N errors=N seconds=S rate=R".
+ *
+ * --md5 HEX checks every body against HEX instead of the ETag (servers whose ETag is
+ * not an MD5: a static web server, the trivial responders).
+ * --list: each URL is a bucket; one "request" is a full ListObjectsV2 of it, paging
+ * with max-keys=--page-size and continuation-token until IsTruncated is false, done
+ * sequentially on one connection; every page must be 200 and the listing must hold
+ * --expect-keys keys (if given). rate is full listings per second; pages= is added.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +21,10 @@
 #include <time.h>
 
 #include <curl/curl.h>
+
+/* SHA-256 of the empty payload: sent as x-amz-content-sha256 on requests without a
+ * body (curl 7.88's SigV4 sends none; s3rver insists on it). */
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #include <openssl/evp.h>
 
 struct opts {
@@ -26,6 +37,9 @@ struct opts {
     const char *region;
     long expect;
     int check_md5;
+    const char *md5;            /* expected body MD5 (hex), or NULL: the ETag */
+    int list;
+    long page_size, expect_keys;
 };
 
 struct slot {
@@ -136,30 +150,164 @@ static int check(struct slot *s, const struct opts *o, CURLcode rc, long failure
         EVP_DigestFinal_ex(s->md5, md, &l);
         for (int i = 0; i < 16; i++)
             snprintf(hex + 2 * i, 3, "%02x", md[i]);
-        if (strcmp(hex, s->etag) != 0) {
+        const char *want = o->md5 ? o->md5 : s->etag;
+        if (strcmp(hex, want) != 0) {
             if (failures < 5)
-                fprintf(stderr, "loadgen: %s body md5 %s != ETag %s\n", o->urls[s->url], hex, s->etag);
+                fprintf(stderr, "loadgen: %s body md5 %s != %s %s\n", o->urls[s->url], hex,
+                        o->md5 ? "--md5" : "ETag", want);
             return 0;
         }
     }
     return 1;
 }
 
+/* ---- --list: full ListObjectsV2 listings ---- */
+
+struct page {
+    char *data;
+    size_t len, cap;
+};
+
+static size_t on_page(char *buf, size_t size, size_t n, void *ud)
+{
+    struct page *p = ud;
+    size_t len = size * n;
+    if (p->len + len + 1 > p->cap) {
+        size_t nc = (p->len + len + 1) * 2;
+        char *d = realloc(p->data, nc);
+        if (!d)
+            return 0;
+        p->data = d;
+        p->cap = nc;
+    }
+    memcpy(p->data + p->len, buf, len);
+    p->len += len;
+    p->data[p->len] = '\0';
+    return len;
+}
+
+/* Text of the first <tag>...</tag> in xml, copied into out (outlen bytes); 0 if absent. */
+static int xml_text(const char *xml, const char *tag, char *out, size_t outlen)
+{
+    char open[64], close[64];
+    snprintf(open, sizeof open, "<%s>", tag);
+    snprintf(close, sizeof close, "</%s>", tag);
+    const char *a = strstr(xml, open), *b;
+    if (!a || !(b = strstr(a += strlen(open), close)) || (size_t)(b - a) >= outlen)
+        return 0;
+    memcpy(out, a, (size_t)(b - a));
+    out[b - a] = '\0';
+    return 1;
+}
+
+static long count_of(const char *xml, const char *needle)
+{
+    long n = 0;
+    for (const char *p = xml; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* One full listing of bucket URL base: 1 if every page was 200 and the key count is
+ * right. *pages counts the pages fetched. */
+static int list_once(CURL *h, struct curl_slist *hdrs, const struct opts *o, const char *base,
+                     long *pages, long failures)
+{
+    struct page pg = { NULL, 0, 0 };
+    char token[2048] = "", url[4096];
+    long keys = 0;
+    int ok = 1;
+    for (;;) {
+        if (token[0]) {
+            char *t = curl_easy_escape(h, token, 0);
+            /* parameters in sorted order: the canonical query curl 7.88 signs as is */
+            snprintf(url, sizeof url, "%s?continuation-token=%s&list-type=2&max-keys=%ld", base, t,
+                     o->page_size);
+            curl_free(t);
+        } else {
+            snprintf(url, sizeof url, "%s?list-type=2&max-keys=%ld", base, o->page_size);
+        }
+        pg.len = 0;
+        curl_easy_reset(h);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_page);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &pg);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
+        if (o->user) {
+            char sig[128];
+            snprintf(sig, sizeof sig, "aws:amz:%s:s3", o->region);
+            curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sig);
+            curl_easy_setopt(h, CURLOPT_USERPWD, o->user);
+        }
+        CURLcode rc = curl_easy_perform(h);
+        long status = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        (*pages)++;
+        if (rc != CURLE_OK || status != 200 || !pg.data) {
+            if (failures < 5)
+                fprintf(stderr, "loadgen: list %s -> %s, status %ld: %.300s\n", url,
+                        curl_easy_strerror(rc), status, pg.data ? pg.data : "");
+            ok = 0;
+            break;
+        }
+        keys += count_of(pg.data, "<Key>");
+        char trunc[16] = "";
+        xml_text(pg.data, "IsTruncated", trunc, sizeof trunc);
+        if (strcmp(trunc, "true") != 0)
+            break;
+        if (!xml_text(pg.data, "NextContinuationToken", token, sizeof token)) {
+            if (failures < 5)
+                fprintf(stderr, "loadgen: list %s: truncated without NextContinuationToken\n", url);
+            ok = 0;
+            break;
+        }
+    }
+    if (ok && o->expect_keys >= 0 && keys != o->expect_keys) {
+        if (failures < 5)
+            fprintf(stderr, "loadgen: list %s: %ld keys, expected %ld\n", base, keys, o->expect_keys);
+        ok = 0;
+    }
+    free(pg.data);
+    return ok;
+}
+
+static int list_main(const struct opts *o)
+{
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdrs = curl_slist_append(NULL, "x-amz-content-sha256: " EMPTY_SHA256);
+    long done = 0, ok = 0, pages = 0;
+    double t0 = now();
+    while (done < o->requests && (done == 0 || now() - t0 < o->max_seconds)) {
+        ok += list_once(h, hdrs, o, o->urls[(size_t)done % o->nurls], &pages, done - ok);
+        done++;
+    }
+    double secs = now() - t0;
+    printf("requests=%ld ok=%ld errors=%ld seconds=%.3f rate=%.3f pages=%ld\n", done, ok, done - ok,
+           secs, secs > 0 ? done / secs : 0.0, pages);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
+    return done == ok ? 0 : 1;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: loadgen [--method GET|PUT|HEAD|DELETE] [--conns C] [--requests N] "
                     "[--max-seconds S] [--body-size BYTES] [--aws AK:SK] [--region R] "
-                    "[--expect STATUS] [--check-md5] URL...\n");
+                    "[--expect STATUS] [--check-md5] [--md5 HEX]\n"
+                    "               [--list [--page-size N] [--expect-keys N]] URL...\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    struct opts o = { "GET", NULL, 0, 1, 1000, 4096, 60.0, NULL, "us-east-1", 200, 0 };
+    struct opts o = { "GET", NULL, 0, 1, 1000, 4096, 60.0, NULL, "us-east-1", 200, 0, NULL, 0, 1000, -1 };
     static const struct option lo[] = {
         { "method", 1, 0, 'm' }, { "conns", 1, 0, 'c' }, { "requests", 1, 0, 'n' },
         { "max-seconds", 1, 0, 't' }, { "body-size", 1, 0, 'b' }, { "aws", 1, 0, 'a' },
-        { "region", 1, 0, 'r' }, { "expect", 1, 0, 'e' }, { "check-md5", 0, 0, 'k' }, { 0, 0, 0, 0 },
+        { "region", 1, 0, 'r' }, { "expect", 1, 0, 'e' }, { "check-md5", 0, 0, 'k' },
+        { "md5", 1, 0, '5' }, { "list", 0, 0, 'l' }, { "page-size", 1, 0, 'p' },
+        { "expect-keys", 1, 0, 'K' }, { 0, 0, 0, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -173,6 +321,10 @@ int main(int argc, char **argv)
         case 'r': o.region = optarg; break;
         case 'e': o.expect = atol(optarg); break;
         case 'k': o.check_md5 = 1; break;
+        case '5': o.md5 = optarg; o.check_md5 = 1; break;
+        case 'l': o.list = 1; break;
+        case 'p': o.page_size = atol(optarg); break;
+        case 'K': o.expect_keys = atol(optarg); break;
         default: usage();
         }
     }
@@ -180,6 +332,12 @@ int main(int argc, char **argv)
         usage();
     o.urls = argv + optind;
     o.nurls = (size_t)(argc - optind);
+    if (o.list) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        int rc = list_main(&o);
+        curl_global_cleanup();
+        return rc;
+    }
     if (!strcmp(o.method, "PUT")) {
         char *b = malloc((size_t)o.body_size + 1);
         for (long i = 0; i < o.body_size; i++)
@@ -198,6 +356,8 @@ int main(int argc, char **argv)
         slots[i].hdrs = curl_slist_append(NULL, "Expect:");
         if (!strcmp(o.method, "PUT"))   /* curl 7.88 would sign an empty payload hash for uploads */
             slots[i].hdrs = curl_slist_append(slots[i].hdrs, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+        else if (o.user)
+            slots[i].hdrs = curl_slist_append(slots[i].hdrs, "x-amz-content-sha256: " EMPTY_SHA256);
         if (o.check_md5)
             slots[i].md5 = EVP_MD_CTX_new();
         start(m, &slots[i], &o, issued++);

@@ -238,6 +238,18 @@ static int apply(struct s3_config *cfg, const char *k, const char *v, char *err,
         cfg->sigv2 = b;
         return 0;
     }
+    if (!strcmp(k, "sendfile")) {
+        if (!strcmp(v, "off"))
+            cfg->sendfile = S3_SENDFILE_OFF;
+        else if (!strcmp(v, "x-sendfile"))
+            cfg->sendfile = S3_SENDFILE_X;
+        else if (!strcmp(v, "x-accel-redirect"))
+            cfg->sendfile = S3_SENDFILE_ACCEL;
+        else
+            return cfg_fail(err, errlen, "%s:%d: sendfile must be off, x-sendfile or x-accel-redirect",
+                            cfg->path, lineno);
+        return 0;
+    }
     if (!strcmp(k, "anonymous")) {
         if (!strcmp(v, "full"))
             cfg->anonymous_full = 1;

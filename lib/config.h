@@ -14,6 +14,33 @@
  *   domain       = s3.example.org     virtual-host domains (repeatable; later issue)
  *   log_level    = 1                  0 errors only, 1 + warnings, 2 + each request
  *   sigv2        = on|off             accept legacy Signature V2 (header and query)
+ *   sendfile     = off|x-sendfile|x-accel-redirect
+ *                                     let the web server send GetObject bodies (below)
+ *
+ * sendfile: s3cgi authenticates, evaluates conditions and ranges and writes the
+ * headers; the web server sends the file, named by a response header (op_object.c).
+ *   off               s3cgi streams every body itself (default; works everywhere).
+ *   x-sendfile        lighttpd (mod_fastcgi/mod_cgi "x-sendfile" => "enable",
+ *                     "x-sendfile-docroot" => the data root, physical path, and
+ *                     server.follow-symlink "disable" for that block): whole objects
+ *                     as "X-Sendfile: <root/bucket/key>", ranges and partNumber reads
+ *                     as "X-Sendfile2: <path> <first>-<last>" with s3cgi's own 206 and
+ *                     Content-Range. lighttpd keeps every header s3cgi sends. (Apache's
+ *                     mod_xsendfile knows no X-Sendfile2: not supported, leave it off.)
+ *   x-accel-redirect  nginx: "X-Accel-Redirect: /.s3cgi-sendfile/<bucket>/<key>",
+ *                     served by an internal location aliased to the data root
+ *                     (examples/nginx/s3cgi.conf). nginx 1.22 keeps only Content-Type,
+ *                     Content-Disposition, Cache-Control and Expires of what s3cgi
+ *                     sends; the location adds ETag, Content-Encoding,
+ *                     Content-Language, x-amz-request-id and x-amz-id-2 back from
+ *                     $upstream_http_*, and Last-Modified comes from the file (the mtime
+ *                     s3cgi reports). Headers with open-ended names cannot be added
+ *                     back: objects with x-amz-meta-* and requests with
+ *                     x-amz-checksum-mode are streamed by s3cgi. A single-range GET is
+ *                     handed over as a 200 and nginx cuts the range; partNumber reads,
+ *                     If-Range and multi-range requests are streamed.
+ * Paths are percent-encoded (both servers decode them once). Only GET bodies of
+ * non-empty regular files are offloaded; HEAD, errors and 304s never are.
  *
  * Credentials file: one key per line, '#' comments, blank lines ignored:
  *   ACCESS_KEY SECRET_KEY [name=DISPLAY] [id=OWNER_ID] [admin] [read-only]
@@ -43,7 +70,9 @@
 
 #define S3_MAX_DOMAINS 8
 
-#define S3_OWNER_ID_MAX 64  /* longest owner id (the default is 64 hex digits) */
+#define S3_OWNER_ID_MAX 64
+
+enum s3_sendfile { S3_SENDFILE_OFF = 0, S3_SENDFILE_X, S3_SENDFILE_ACCEL };  /* longest owner id (the default is 64 hex digits) */
 
 struct s3_grant {
     char *bucket;
@@ -78,6 +107,7 @@ struct s3_config {
     size_t ndomains;
     int log_level;
     int sigv2;              /* accept Signature V2 (default on) */
+    enum s3_sendfile sendfile;  /* GetObject body offload to the web server (default off) */
 };
 
 /* Loads path (or, if NULL, the compiled-in default) into *cfg. On failure returns -1,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "body.h"
+#include "buf.h"
 #include "checksum.h"
 #include "cond.h"
 #include "config.h"
@@ -100,13 +101,16 @@ static enum s3_err send_file_range(struct s3_ctx *c, int fd, long long start, lo
 {
     if (c->resp->head_only || len == 0)
         return resp_finish(c->resp), S3E_OK;
-    char *block = malloc(IO_BLOCK);
+    /* no bigger than the range: a 4 KiB GET then costs no mmap/munmap of 256 KiB
+     * (above glibc's mmap threshold) and no page faults on it */
+    size_t bsize = len < (long long)IO_BLOCK ? (size_t)len : IO_BLOCK;
+    char *block = malloc(bsize);
     if (!block)
         return S3E_INTERNAL;
     resp_start(c->resp);
     long long off = start, end = start + len;
     while (off < end && !c->resp->err) {
-        size_t want = end - off < (long long)IO_BLOCK ? (size_t)(end - off) : IO_BLOCK;
+        size_t want = end - off < (long long)bsize ? (size_t)(end - off) : bsize;
         ssize_t n = pread(fd, block, want, off);
         if (n < 0 && errno == EINTR)
             continue;
@@ -123,6 +127,132 @@ static enum s3_err send_file_range(struct s3_ctx *c, int fd, long long start, lo
     free(block);
     resp_finish(c->resp);
     return S3E_OK;
+}
+
+/* ---- sendfile offload (config "sendfile"; the contract is in config.h) ----
+ *
+ * Which file the web server opens. The name handed over is root/bucket/key, built from
+ * the configured root and the request's bucket and key, which were validated
+ * (keypath: no ".", "..", empty segments or NUL) and resolved one component at a time
+ * with O_NOFOLLOW beneath the root by store_object_open: at the moment of that open it
+ * names exactly the file whose metadata, ACL and conditions were checked (a readlink
+ * of /proc/self/fd would give the same string and guard nothing more, since the web
+ * server opens by name after s3cgi has answered). Between the two opens the name can
+ * only be changed through S3 by an overwrite or a delete of the same key: s3cgi never
+ * makes symlinks and never renames directories, and the example configurations stop
+ * the web server from following a symlink a local user might plant (lighttpd
+ * server.follow-symlink "disable", nginx disable_symlinks on). So the web server sends
+ * this key's bytes, or the newer version's bytes under the older version's headers (a
+ * client comparing the body with the ETag sees the mismatch), or answers 404; never
+ * another key's. The same window already exists between the ACL check (access.c opens
+ * the object for its ACL) and the read. Operators who cannot accept it keep the
+ * default, off. */
+
+#define SENDFILE_ACCEL_PREFIX "/.s3cgi-sendfile/"
+
+/* Appends s (n bytes) percent-encoded: A-Z a-z 0-9 - . _ ~ and '/' kept. Both web
+ * servers decode the value once (lighttpd buffer_urldecode_path, nginx
+ * ngx_http_parse_unsafe_uri), so keys with '%', '?', '#', ' ' or ',' (lighttpd's
+ * X-Sendfile2 separators) arrive intact. */
+static void pct_append(struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '/') {
+            buf_addc(b, (char)ch);
+        } else {
+            char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
+            buf_add(b, e, 3);
+        }
+    }
+}
+
+/* 1 when s (n bytes) is well-formed UTF-8 (lighttpd answers 502 to X-Sendfile paths
+ * that decode to anything else). */
+static int utf8_ok(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char ch = s[i];
+        size_t more;
+        unsigned char lo = 0x80, hi = 0xbf;     /* range of the first continuation byte */
+        if (ch < 0x80) {
+            i++;
+            continue;
+        } else if (ch >= 0xc2 && ch <= 0xdf) {
+            more = 1;
+        } else if (ch >= 0xe0 && ch <= 0xef) {
+            more = 2;
+            lo = ch == 0xe0 ? 0xa0 : 0x80;      /* no overlong forms */
+            hi = ch == 0xed ? 0x9f : 0xbf;      /* no surrogates */
+        } else if (ch >= 0xf0 && ch <= 0xf4) {
+            more = 3;
+            lo = ch == 0xf0 ? 0x90 : 0x80;
+            hi = ch == 0xf4 ? 0x8f : 0xbf;
+        } else {
+            return 0;
+        }
+        if (n - i <= more || s[i + 1] < lo || s[i + 1] > hi)
+            return 0;
+        for (size_t k = 2; k <= more; k++)
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+        i += more + 1;
+    }
+    return 1;
+}
+
+/* Decides whether the body of this GET goes to the web server, and with which header.
+ * range is the client's Range header (NULL if none), ranged says the answer is a 206
+ * of [rg->start, rg->end] (Range or partNumber), part the partNumber (0 if none).
+ * Returns 1 and sets *name and *value (in the request arena) to offload; 0 to stream. */
+static int sendfile_target(struct s3_ctx *c, const struct s3_meta *m, const char *range, int ranged,
+                           int part, const struct s3_range *rg, const char **name, const char **value)
+{
+    const struct s3_request *req = c->req;
+    const struct s3_config *cfg = req->cfg;
+    if (cfg->sendfile == S3_SENDFILE_OFF || req->method != M_GET || c->resp->head_only ||
+        m->size <= 0 || !req->bucket || !req->key)
+        return 0;
+    if (cfg->sendfile == S3_SENDFILE_ACCEL &&
+        (part || (range && (!ranged || strchr(range, ',') || s3_req_header(req, "if-range")))))
+        return 0;           /* nginx would cut a different range than S3 semantics say */
+    if (cfg->sendfile == S3_SENDFILE_ACCEL) {
+        /* nginx passes on only the headers its location adds back by name
+         * (examples/nginx/s3cgi.conf): not x-amz-meta-* nor checksums. */
+        if (s3_req_header(req, "x-amz-checksum-mode"))
+            return 0;
+        for (size_t i = 0; i < m->nhdrs; i++)
+            if (strncmp(m->hdrs[i].name, "x-amz-meta-", 11) == 0)
+                return 0;
+    }
+    struct buf b;
+    buf_init(&b, 3 * (strlen(cfg->root) + strlen(req->bucket) + req->key_len) + 128);
+    if (cfg->sendfile == S3_SENDFILE_ACCEL) {
+        buf_adds(&b, SENDFILE_ACCEL_PREFIX);
+    } else {
+        if (!utf8_ok((const unsigned char *)cfg->root, strlen(cfg->root)) ||
+            !utf8_ok((const unsigned char *)req->key, req->key_len)) {
+            buf_free(&b);
+            return 0;
+        }
+        pct_append(&b, cfg->root, strlen(cfg->root));
+        buf_addc(&b, '/');
+    }
+    pct_append(&b, req->bucket, strlen(req->bucket));
+    buf_addc(&b, '/');
+    pct_append(&b, req->key, req->key_len);
+    *name = "X-Accel-Redirect";
+    if (cfg->sendfile == S3_SENDFILE_X) {
+        *name = ranged ? "X-Sendfile2" : "X-Sendfile";
+        if (ranged)
+            buf_printf(&b, " %lld-%lld", rg->start, rg->end);
+    }
+    *value = b.failed ? NULL : arena_strndup(req->arena, b.data, b.len);
+    buf_free(&b);
+    return *value != NULL;
 }
 
 /* GET/HEAD ?partNumber=N (S3 GetObject "partNumber": a ranged GET of part N). For
@@ -203,19 +333,31 @@ enum s3_err op_get_object(struct s3_ctx *c)
         err = S3E_INVALID_RANGE;
         goto out;
     }
+    const char *xname = NULL, *xvalue = NULL;
+    int ranged = rr == RANGE_OK;
+    int xfer = sendfile_target(c, &m, range, ranged, part, &rg, &xname, &xvalue);
+    /* nginx (X-Accel-Redirect) answers the client's single Range itself: s3cgi sends
+     * the whole object's 200 headers and nginx turns them into the 206. */
+    int accel = xfer && c->req->cfg->sendfile == S3_SENDFILE_ACCEL;
     object_headers(c, &m);
     stored_object_headers(c, &m);
-    resp_header(c->resp, "Accept-Ranges", "bytes");
+    if (!accel)
+        resp_header(c->resp, "Accept-Ranges", "bytes");    /* nginx adds its own */
     long long len = m.size;
-    if (rr == RANGE_OK) {
+    if (ranged && !accel) {
         resp_status(c->resp, 206);
         resp_headerf(c->resp, "Content-Range", "bytes %lld-%lld/%lld", rg.start, rg.end, m.size);
         len = rg.end - rg.start + 1;
-    } else {
+    } else if (!ranged) {
         rg.start = 0;
         checksum_headers(c, &m);
     }
     resp_headerf(c->resp, "Content-Length", "%lld", len);
+    if (xfer) {
+        resp_header(c->resp, xname, xvalue);
+        resp_finish(c->resp);
+        goto out;
+    }
     err = send_file_range(c, fd, rg.start, len);
 out:
     if (fd >= 0)
@@ -225,15 +367,18 @@ out:
 
 /* ---- PUT ---- */
 
-/* Streams the body into the open put. */
-static enum s3_err stream_body(struct s3_body *b, struct store_put *put)
+/* Streams the body into the open put. hint: the expected body size (<= 0: unknown);
+ * a small body gets a small buffer (see send_file_range), with one spare byte so that
+ * the end of the body is seen by the same read loop. */
+static enum s3_err stream_body(struct s3_body *b, struct store_put *put, long long hint)
 {
-    char *block = malloc(IO_BLOCK);
+    size_t bsize = hint > 0 && hint < (long long)IO_BLOCK ? (size_t)hint + 1 : IO_BLOCK;
+    char *block = malloc(bsize);
     if (!block)
         return S3E_INTERNAL;
     enum s3_err err = S3E_OK;
     for (;;) {
-        ssize_t n = body_read(b, block, IO_BLOCK);
+        ssize_t n = body_read(b, block, bsize);
         if (n < 0) {
             err = b->err;
             break;
@@ -274,7 +419,7 @@ enum s3_err op_put_object(struct s3_ctx *c)
     if ((err = store_put_begin(&put, req->cfg, c->bucketfd, req->key, req->key_len)))
         goto out;
     put_open = 1;
-    if ((err = body_init(&b, req, 1, 0)) || (err = stream_body(&b, &put)) ||
+    if ((err = body_init(&b, req, 1, 0)) || (err = stream_body(&b, &put, req->decoded_length > 0 ? req->decoded_length : req->content_length)) ||
         (err = body_finish(&b, md5, NULL)))
         goto out;
     if (b.total > MAX_PUT_SIZE) {
