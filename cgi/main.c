@@ -35,7 +35,7 @@ static void cgi_log(void *ctx, const char *line)
 
 int main(void)
 {
-    struct s3_io io = { NULL, environ, cgi_read, cgi_write, cgi_log };
+    struct s3_io io = { NULL, environ, cgi_read, cgi_write, cgi_log, NULL };
     struct s3_config cfg;
     char err[512];
     signal(SIGPIPE, SIG_IGN);       /* a client gone away is a write error, not a death */

@@ -14,6 +14,7 @@
 
 #include <fcgiapp.h>
 
+#include "auth.h"
 #include "s3cgi.h"
 
 #define FCGI_IO_CHUNK (1 << 20)     /* FCGX_GetStr/PutStr take int lengths */
@@ -80,6 +81,7 @@ static int ensure_config(struct config_slot *slot, FCGX_Request *r)
 int main(void)
 {
     struct config_slot slot = { .loaded = 0 };
+    struct s3_cache cache = { .valid = 0 };     /* this process's derived-key cache */
     FCGX_Request r;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -92,7 +94,7 @@ int main(void)
         return 1;
     }
     while (FCGX_Accept_r(&r) >= 0) {
-        struct s3_io io = { &r, r.envp, fcgi_read, fcgi_write, fcgi_log };
+        struct s3_io io = { &r, r.envp, fcgi_read, fcgi_write, fcgi_log, &cache };
         if (ensure_config(&slot, &r) < 0)
             s3_handle_config_error(&io, slot.err);
         else
@@ -102,5 +104,6 @@ int main(void)
     FCGX_Free(&r, 1);
     if (slot.loaded)
         s3_config_free(&slot.cfg);
+    explicit_bzero(&cache, sizeof cache);
     return 0;
 }

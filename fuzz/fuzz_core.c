@@ -236,7 +236,7 @@ static int response_of(const struct s3_config *c, const char *method, const char
         env[n++] = cl;
     }
     env[n] = NULL;
-    struct s3_io io = { f, env, fz_read, fz_write, fz_log };
+    struct s3_io io = { f, env, fz_read, fz_write, fz_log, NULL };
     int rc = s3_handle(c, &io);
     free(u);
     return rc;

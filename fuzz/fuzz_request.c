@@ -147,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct fz_env env;
     fz_env_build(&env, data + 1, size - 1);
-    struct s3_io io = { NULL, env.env, NULL, NULL, NULL };
+    struct s3_io io = { NULL, env.env, NULL, NULL, NULL, NULL };
     struct arena a;
     struct s3_request req;
     arena_init(&a, 64u << 20);

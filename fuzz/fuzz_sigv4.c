@@ -312,7 +312,7 @@ static void whole(const uint8_t *data, size_t size, unsigned sel)
 
     struct fz_env env;
     fz_env_build(&env, data, size);
-    struct s3_io io = { NULL, env.env, NULL, NULL, NULL };
+    struct s3_io io = { NULL, env.env, NULL, NULL, NULL, NULL };
     struct arena a;
     struct s3_request req;
     arena_init(&a, 64u << 20);

@@ -218,6 +218,32 @@ static void lower_hex(const char *in, char out[65])
 }
 
 /* Computes the signature (unless deferred), compares it, and fills req->auth. */
+/* kSigning for cred at date8/region/s3, from the front's cache when it holds this
+ * secret, date and region (io.h), else derived and remembered. */
+static void signing_key(const struct s3_request *req, const struct s3_credential *cred,
+                        const char *date8, unsigned char key[32])
+{
+    struct s3_cache *c = req->io ? req->io->cache : NULL;
+    const char *region = cfg_region(req);
+    size_t sl = strlen(cred->secret_key), rl = strlen(region);
+    if (c && c->valid && c->secret_len == sl && c->region_len == rl &&
+        memcmp(c->secret, cred->secret_key, sl) == 0 && memcmp(c->date, date8, 8) == 0 &&
+        memcmp(c->region, region, rl) == 0) {
+        memcpy(key, c->key, 32);
+        return;
+    }
+    sigv4_signing_key(cred->secret_key, date8, 8, region, rl, "s3", 2, key);
+    if (c && sl < sizeof c->secret && rl < sizeof c->region) {
+        c->secret_len = sl;
+        c->region_len = rl;
+        memcpy(c->secret, cred->secret_key, sl);
+        memcpy(c->date, date8, 8);
+        memcpy(c->region, region, rl);
+        memcpy(c->key, key, 32);
+        c->valid = 1;
+    }
+}
+
 static enum s3_err verify(struct s3_request *req, struct attempt *at,
                           const struct s3_credential *cred, int *deferred)
 {
@@ -254,8 +280,7 @@ static enum s3_err verify(struct s3_request *req, struct attempt *at,
     if (n < 0 || (size_t)n >= sizeof scope)
         return S3E_INTERNAL;
 
-    sigv4_signing_key(cred->secret_key, at->amz_date, 8, cfg_region(req),
-                      strlen(cfg_region(req)), "s3", 2, key);
+    signing_key(req, cred, at->amz_date, key);
     lower_hex(az->signature, given);
     if (at->payload) {
         if (sigv4_signature(&sr, at->amz_date, scope, (size_t)n, key, want) < 0)

@@ -24,6 +24,18 @@
  * s3_auth_finish with the hex SHA-256 of the body before acting on it.
  */
 enum s3_err s3_auth_check(struct s3_request *req, int *deferred);
+
+/* The last SigV4 signing key derived (io.h's s3_io.cache): valid for one secret, one
+ * scope date and one region. A front that serves many requests keeps one per thread,
+ * zero-initialised; memory is owned by the front. */
+struct s3_cache {
+    int valid;
+    size_t secret_len, region_len;
+    char secret[128];
+    char date[8];
+    char region[64];
+    unsigned char key[32];
+};
 /* payload_sha256_hex: 64 hex digits of the SHA-256 of the body as received.
  * When x-amz-content-sha256 was absent, recomputes the signature over it
  * (SignatureDoesNotMatch on mismatch); when that header (or a presigned URL's

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct s3_cache;            /* auth.h: per-process derived-key cache */
+
 struct s3_io {
     void *ctx;                 /* front's private state, passed back to the callbacks */
     char **env;                /* NULL-terminated "NAME=value" CGI variables; valid for the request */
@@ -19,6 +21,10 @@ struct s3_io {
     int (*write)(void *ctx, const void *buf, size_t len);
     /* One line (no newline needed) for the web server's error log. May be NULL. */
     void (*log)(void *ctx, const char *line);
+    /* Front-owned state that outlives the request (one per process or thread, never
+     * shared between threads), or NULL: the FastCGI loop keeps the last SigV4 signing
+     * key here so a request need not derive it again (four HMACs). */
+    struct s3_cache *cache;
 };
 
 /* Value of CGI variable name, or NULL. Linear scan of io->env. */

@@ -47,6 +47,7 @@ void mem_front_init(struct mem_front *m, struct s3_io *io, char **env, const cha
     io->read = mem_read;
     io->write = mem_write;
     io->log = mem_log;
+    io->cache = NULL;
 }
 
 void mem_front_free(struct mem_front *m)

@@ -1515,7 +1515,7 @@ START_TEST(test_body_doc_request_authenticated)
         NULL,
     };
     struct fake f = { wire.p, wire.len, 0, 1234, 0 };
-    struct s3_io io = { &f, env, fake_read, fake_write, NULL };
+    struct s3_io io = { &f, env, fake_read, fake_write, NULL, NULL };
     struct arena a;
     struct s3_request req;
     arena_init(&a, 1 << 20);

@@ -1042,6 +1042,36 @@ static void apply_tweak(struct fx *f, enum cfg_tweak t)
         f->cfg.anonymous_full = 1;
 }
 
+/* The FastCGI front's derived-key cache (io.h): a hit verifies as a derivation does,
+ * a cache filled for one secret never serves another, and hits are really used. */
+static enum s3_err cached_check(struct s3_io *io, const char *secret)
+{
+    struct fx f;
+    int d;
+    fx_init(&f, T0);
+    f.req.io = io;
+    if (secret)
+        f.creds[0].secret_key = (char *)secret;
+    fx_request(&f, "GET", "/test.txt", GET_OK);
+    enum s3_err e = s3_auth_check(&f.req, &d);
+    fx_free(&f);
+    return e;
+}
+
+START_TEST(test_signing_key_cache)
+{
+    struct s3_cache cache = { .valid = 0 };
+    struct s3_io io = { .cache = &cache };
+    ck_assert_int_eq(cached_check(&io, NULL), S3E_OK);          /* miss: derived, kept */
+    ck_assert_int_eq(cache.valid, 1);
+    ck_assert_int_eq(cached_check(&io, NULL), S3E_OK);          /* hit */
+    ck_assert_int_eq(cached_check(&io, "not-the-secret"), S3E_SIGNATURE_MISMATCH);
+    ck_assert_int_eq(cached_check(&io, NULL), S3E_OK);          /* refilled for SK */
+    cache.key[0] ^= 1;                                          /* poison the entry */
+    ck_assert_int_eq(cached_check(&io, NULL), S3E_SIGNATURE_MISMATCH);
+}
+END_TEST
+
 START_TEST(test_auth_case)
 {
     const struct auth_case *c = &auth_cases[_i];
@@ -1153,6 +1183,7 @@ static Suite *make_suite(void)
     suite_add_tcase(s, t);
 
     t = tcase_create("auth");
+    tcase_add_test(t, test_signing_key_cache);
     tcase_add_loop_test(t, test_auth_case, 0, (int)ARRAY_LEN(auth_cases));
     tcase_add_test(t, test_auth_deferred_finish);
     tcase_add_test(t, test_auth_finish_with_header);
