@@ -33,6 +33,16 @@ static void cgi_log(void *ctx, const char *line)
     fprintf(stderr, "%s\n", line);
 }
 
+/* Reads what is left of the request body. A request refused from its headers
+ * leaves the body unread; fcgiwrap (nginx) then fails to deliver it and answers 502
+ * in place of our 403, so the body is consumed before exiting. */
+static void drain_stdin(void)
+{
+    char buf[65536];
+    while (cgi_read(NULL, buf, sizeof buf) > 0)
+        ;
+}
+
 int main(void)
 {
     struct s3_io io = { NULL, environ, cgi_read, cgi_write, cgi_log, NULL };
@@ -42,9 +52,11 @@ int main(void)
     if (s3_config_load(&cfg, getenv("S3CGI_CONFIG"), err, sizeof err) < 0) {
         s3_handle_config_error(&io, err);
         s3_config_free(&cfg);
+        drain_stdin();
         return 0;
     }
     s3_handle(&cfg, &io);
     s3_config_free(&cfg);
+    drain_stdin();
     return 0;
 }
