@@ -1,7 +1,9 @@
 # client_s3cmd.sh - s3cmd suite (sourced by run.sh; uses its variables and lib.sh).
-#   suite_s3cmd
-# s3cmd cannot address an endpoint under a path prefix: run.sh uses it without one.
-# Needs: HOSTPORT, AK, SK, REGION, BIG/SMALL/EMPTY, PLACED, W, SPECIAL_KEYS.
+#   suite_s3cmd core|full
+# s3cmd cannot address an endpoint under a path prefix (it signs host_base's path away:
+# SignatureDoesNotMatch): under one the suite reports a skip. full adds `info` (HEAD
+# plus ?policy/?cors/?lifecycle). Multipart uploads are in client_multipart.sh.
+# Needs: HOSTPORT, PREFIX, AK, SK, REGION, BIG/SMALL/EMPTY, PLACED, W, SPECIAL_KEYS.
 
 s3c() { s3cmd -c "$W/s3cmd.cfg" --no-progress "$@"; }
 
@@ -23,7 +25,11 @@ EOC
 }
 
 suite_s3cmd() {
-    local B=t-s3cmd k i big_md5
+    local level=${1:-core} B=t-s3cmd k i big_md5
+    if [ -n "${PREFIX:-}" ]; then
+        skip "suite" "s3cmd cannot use an endpoint under a path prefix ($PREFIX)"
+        return
+    fi
     big_md5=$(md5sum < "$BIG" | cut -c1-32)
     s3cmd_config "$W/s3cmd.cfg" "$SK"
     s3cmd_config "$W/s3cmd-bad.cfg" "${SK}x"
@@ -34,15 +40,24 @@ suite_s3cmd() {
     t "put small" s3c put "$SMALL" "s3://$B/small.txt"
     t "put empty" s3c put "$EMPTY" "s3://$B/empty"
     t "put 20MiB" s3c put "$BIG" "s3://$B/big.bin"
-    # info: HEAD plus ?policy/?cors/?lifecycle queries, answered with S3's errors.
-    run s3c info "s3://$B/big.bin"
-    t_eq "info: size and MD5" "1 1" "$(printf '%s\n' "$OUT" | grep -Ec "File size: +$(stat -c %s "$BIG")\$") $(printf '%s\n' "$OUT" | grep -Ec "MD5 sum: +$big_md5\$")"
-    t "info bucket" s3c info "s3://$B"
+    if [ "$level" = full ]; then
+        # info: HEAD plus ?policy/?cors/?lifecycle queries, answered with S3's errors.
+        run s3c info "s3://$B/big.bin"
+        t_eq "info: size and MD5" "1 1" "$(printf '%s\n' "$OUT" | grep -Ec "File size: +$(stat -c %s "$BIG")\$") $(printf '%s\n' "$OUT" | grep -Ec "MD5 sum: +$big_md5\$")"
+        t "info bucket" s3c info "s3://$B"
+    fi
     rm -f "$W/s3cmd.big" "$W/s3cmd.empty"
     t "get 20MiB" s3c get "s3://$B/big.bin" "$W/s3cmd.big"
     t_same "20MiB sha256 equal" "$BIG" "$W/s3cmd.big"
-    t "get empty" s3c get "s3://$B/empty" "$W/s3cmd.empty"
-    t_same "empty equal" "$EMPTY" "$W/s3cmd.empty"
+    run s3c get "s3://$B/empty" "$W/s3cmd.empty"
+    if [ "$SERVER" = apache ] && [ $RC -ne 0 ] && printf '%s' "$OUT" | grep -q "KeyError: 'content-length'"; then
+        # s3cmd HEADs first and needs Content-Length, which Apache removes from every
+        # HEAD answer when it is 0 (see s3_boto3.py); nothing configures it back.
+        skip "get empty" "Apache drops Content-Length: 0 from HEAD answers; s3cmd get then fails (KeyError: 'content-length')"
+    else
+        if [ $RC -eq 0 ]; then ok "get empty"; else bad "get empty" "exit $RC: $(brief "$OUT")"; fi
+        t_same "empty equal" "$EMPTY" "$W/s3cmd.empty"
+    fi
 
     for k in dir/a dir/b dir/sub/c; do run s3c put "$SMALL" "s3://$B/$k"; done
     run s3c ls "s3://$B/dir/"
@@ -68,14 +83,6 @@ suite_s3cmd() {
         i=$((i + 1))
         t_eq "special key $i listed" 1 "$(printf '%s\n' "$OUT" | grep -cF " s3://$B/$k")"
     done
-
-    # Multipart (5 MiB parts); s3cmd checks the MD5 it stored in x-amz-meta-s3cmd-attrs.
-    sed -e 's/^enable_multipart = .*/enable_multipart = True/' "$W/s3cmd.cfg" > "$W/s3cmd-mp.cfg"
-    printf 'multipart_chunk_size_mb = 5\n' >> "$W/s3cmd-mp.cfg"
-    t "put 20MiB multipart" s3cmd -c "$W/s3cmd-mp.cfg" --no-progress put "$BIG" "s3://$B/mp.bin"
-    rm -f "$W/s3cmd.mp"
-    t "get multipart object" s3c get "s3://$B/mp.bin" "$W/s3cmd.mp"
-    t_same "multipart object sha256 equal" "$BIG" "$W/s3cmd.mp"
 
     t_fail "wrong secret -> SignatureDoesNotMatch" "SignatureDoesNotMatch" \
         s3cmd -c "$W/s3cmd-bad.cfg" ls "s3://$B"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/integration/run.sh [--quick] [--only REGEX] [--keep]
+# tests/integration/run.sh [--quick] [--only REGEX] [--suites LIST] [--keep]
 #
 # Drives the real s3cgi binaries behind real web servers with real S3 clients: for each
 # combination below it starts `s3cgi-serve` (from the build tree: $S3CGI_BUILD, default
@@ -9,6 +9,8 @@
 #
 #   --quick        lighttpd/fastcgi only, with curl, aws CLI and boto3 (about a minute)
 #   --only REGEX   only the combinations whose name matches (e.g. 'nginx', 'apache/cgi')
+#   --suites LIST  only these client suites (comma-separated names: curl, aws, boto3,
+#                  s3cmd, rclone, multipart, faults), where the matrix lists them
 #   --keep         keep the scratch directory (logs are kept anyway when a check fails)
 #
 # Environment: S3CGI_BUILD (top build dir), S3CGI_PYTHON (default /usr/bin/python3,
@@ -23,39 +25,52 @@ BUILD=${S3CGI_BUILD:-$(cd "$here/../.." && pwd)}
 . "$here/client_aws.sh"
 . "$here/client_s3cmd.sh"
 . "$here/client_rclone.sh"
+. "$here/client_multipart.sh"
+. "$here/faults.sh"
+. "$here/client_sdk.sh"
+. "$here/client_auth.sh"
 
-quick=no only="" keep=no
+quick=no only="" suites="" keep=no
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=yes ;;
         --only) only=${2:?--only needs a value}; shift ;;
+        --suites) suites=,${2:?--suites needs a value},; shift ;;
         --keep) keep=yes ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-        *) echo "usage: $0 [--quick] [--only REGEX] [--keep]" >&2; exit 2 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        *) echo "usage: $0 [--quick] [--only REGEX] [--suites LIST] [--keep]" >&2; exit 2 ;;
     esac
     shift
 done
 
-# The matrix: name, server, mode, prefix, client suites. The full client suite runs on
-# lighttpd/fastcgi (the default setup); every other combination runs the raw-HTTP
-# checks (curl), the aws CLI core suite and the boto3 core suite, which together cover
-# buckets, put/head/get of small, empty and 20 MiB objects, ranges, prefix/delimiter
-# listing, pagination of 1,100 keys, special-character keys and the error codes.
-# mod_fcgid and the .htaccess drop-in get curl + boto3. nginx/fastcgi and the
-# .htaccess setup run under the /s3 prefix.
+# The matrix: name, server, mode, prefix, client suites. A suite is NAME or NAME:LEVEL;
+# run_combo calls the shell function suite_NAME with LEVEL (default "core"), except
+# boto3 (a Python script). Adding a suite: source its file above, add its name here.
+#
+# Every combination runs the raw-HTTP checks (curl) and the core suites of the aws CLI,
+# boto3, s3cmd and rclone, which each cover buckets, put/head/get of small, empty and
+# 20 MiB objects, ranges, prefix/delimiter listing, pagination of 1,100 keys,
+# special-character keys and the error codes; lighttpd/fastcgi (the default setup)
+# runs the full suites. The multipart suite (100 MiB in 5 MiB parts with the aws CLI)
+# runs on the three FastCGI setups, in full (UploadPartCopy, boto3, s3cmd, rclone,
+# ListParts/ListMultipartUploads pagination) on lighttpd/fastcgi, with the faults
+# (concurrent Completes, kill -9 mid-Complete and mid-PUT, racing UploadParts).
+# mod_fcgid and the .htaccess drop-in skip the aws CLI (its start-up dominates the run
+# time; boto3 drives the same botocore). nginx/fastcgi+prefix and the .htaccess setup
+# run under the /s3 prefix, where s3cmd cannot sign (it reports a skip).
 if [ $quick = yes ]; then
     MATRIX=("lighttpd/fastcgi lighttpd fastcgi - curl,aws,boto3")
 else
     MATRIX=(
-        "lighttpd/fastcgi lighttpd fastcgi - curl,aws:full,boto3:full,s3cmd,rclone"
-        "lighttpd/cgi lighttpd cgi - curl,aws,boto3"
-        "nginx/fastcgi nginx fastcgi - curl,aws,boto3"
-        "nginx/cgi nginx cgi - curl,aws,boto3"
-        "apache/fastcgi apache fastcgi - curl,aws,boto3"
-        "apache/cgi apache cgi - curl,aws,boto3"
-        "nginx/fastcgi+prefix nginx fastcgi /s3 curl,aws,boto3"
-        "apache/fcgid apache fcgid - curl,boto3"
-        "apache/htaccess+prefix apache htaccess /s3 curl,boto3"
+        "lighttpd/fastcgi lighttpd fastcgi - curl,aws:full,boto3:full,s3cmd:full,rclone,multipart:full,faults,sdk,auth"
+        "lighttpd/cgi lighttpd cgi - curl,aws,boto3,s3cmd,rclone"
+        "nginx/fastcgi nginx fastcgi - curl,aws,boto3,s3cmd,rclone,multipart,sdk,auth"
+        "nginx/cgi nginx cgi - curl,aws,boto3,s3cmd,rclone"
+        "apache/fastcgi apache fastcgi - curl,aws,boto3,s3cmd,rclone,multipart,sdk,auth"
+        "apache/cgi apache cgi - curl,aws,boto3,s3cmd,rclone"
+        "nginx/fastcgi+prefix nginx fastcgi /s3 curl,aws,boto3,s3cmd,rclone,sdk,auth"
+        "apache/fcgid apache fcgid - curl,boto3,s3cmd,rclone"
+        "apache/htaccess+prefix apache htaccess /s3 curl,boto3,s3cmd,rclone"
     )
 fi
 
@@ -70,7 +85,7 @@ missing=""
 [ -x "$BUILD/fcgi/s3cgi-fcgi" ] || missing="$missing $BUILD/fcgi/s3cgi-fcgi"
 [ -x "$BUILD/cgi/s3cgi-cgi" ] || missing="$missing $BUILD/cgi/s3cgi-cgi"
 "$PY" -c 'import boto3' 2>/dev/null || missing="$missing boto3-for-$PY"
-for p in curl "$AWS_BIN" s3cmd rclone lighttpd nginx apache2 spawn-fcgi fcgiwrap timeout setsid; do
+for p in curl "$AWS_BIN" s3cmd rclone lighttpd nginx apache2 spawn-fcgi fcgiwrap timeout setsid node npm; do
     command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
@@ -126,6 +141,8 @@ REGION=us-east-1
 AK=AKIT$(head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr 'a-f' 'A-F' | cut -c1-16)
 SK=$(head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | cut -c1-40)
 BIG=$WORK/big.bin SMALL=$WORK/small.txt EMPTY=$WORK/empty
+BIG100=$WORK/big100.bin   # made by the multipart suite when it first runs
+FCGI_BIN=$WORK/bin/s3cgi-fcgi
 head -c $((20 * 1024 * 1024)) /dev/urandom > "$BIG"
 for i in $(seq 1 40); do echo "small object line $i"; done > "$SMALL"
 : > "$EMPTY"
@@ -139,15 +156,25 @@ SPECIAL_KEYS=("with space.txt" "unicodé/ключ/日本.txt" "plus+amp&eq=pct%q
 SPECIAL_JSON=$("$PY" -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "${SPECIAL_KEYS[@]}")
 export SPECIAL_JSON
 PLACED=placed
-export AWS_BIN AK SK REGION PY BIG SMALL EMPTY PLACED MP_ETAG
+export AWS_BIN AK SK REGION PY BIG BIG100 SMALL EMPTY PLACED MP_ETAG FCGI_BIN HERE=$here
+# several users (client_auth.sh): the first line is "AK SK admin", as s3cgi-serve writes
+export VHOST_DOMAIN=s3.test
+auth_credentials "$WORK/credentials"
 export PYTHONDONTWRITEBYTECODE=1
 
 export AWS_CONFIG_FILE=$WORK/aws.config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws.credentials
 export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=$REGION
 export AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=1
-"$AWS_BIN" configure set default.s3.addressing_style path
-"$AWS_BIN" configure set default.s3.multipart_threshold 64MB   # one PUT per object
-"$AWS_BIN" configure set default.s3.max_concurrent_requests 4
+# (What `aws configure set default.s3.X` writes, without starting the CLI three times.
+# multipart_threshold 64MB: one PUT per object in every suite but the multipart one,
+# which writes its own files; it relies on the s3 block being last.)
+cat > "$AWS_CONFIG_FILE" <<'EOC'
+[default]
+s3 =
+    addressing_style = path
+    multipart_threshold = 64MB
+    max_concurrent_requests = 4
+EOC
 
 free_port() {
     local p i
@@ -185,7 +212,7 @@ run_combo() {
     for i in 1 2 3; do      # a port taken between free_port and bind: try another
         port=$(free_port) || { bad "start" "no free port"; return; }
         args=(--root "$ROOT" --listen "127.0.0.1:$port" --server "$server" --mode "$mode"
-              --access-key "$AK" --secret-key "$SK" --region "$REGION" --workers 2
+              --credentials "$WORK/credentials" --domain "$VHOST_DOMAIN" --region "$REGION" --workers 2
               --log-dir "$L" --ready-file "$R"
               --fcgi-bin "$WORK/bin/s3cgi-fcgi" --cgi-bin "$WORK/bin/s3cgi-cgi")
         [ -n "$prefix" ] && args+=(--prefix "$prefix")
@@ -207,17 +234,18 @@ run_combo() {
         return
     fi
     ok "start s3cgi-serve ($server $mode${prefix:+ prefix $prefix}, port $port)"
-    export EP=http://127.0.0.1:$port$prefix HOSTPORT=127.0.0.1:$port W SERVER=$server
+    # What the suites may use besides the globals above: the endpoint, the web server
+    # and mode, the mount prefix, the data root and log directory of this combination.
+    export EP=http://127.0.0.1:$port$prefix HOSTPORT=127.0.0.1:$port W SERVER=$server \
+           MODE=$mode PREFIX=$prefix S3ROOT=$ROOT S3LOGS=$L
 
     for c in ${clients//,/ }; do
         level=core
-        case "$c" in *:full) level=full; c=${c%:full} ;; esac
+        case "$c" in *:*) level=${c#*:}; c=${c%%:*} ;; esac
+        [ -z "$suites" ] || case "$suites" in *",$c,"*) ;; *) continue ;; esac
         CTX="$name $c"
+        t0=$(date +%s)
         case "$c" in
-            curl) suite_curl ;;
-            aws) suite_aws "$level" ;;
-            s3cmd) suite_s3cmd ;;
-            rclone) suite_rclone ;;
             boto3)
                 args=(--endpoint "$EP" --access-key "$AK" --secret-key "$SK" --region "$REGION"
                       --bucket t-boto3 --big "$BIG" --placed "$PLACED" --server "$server")
@@ -225,7 +253,11 @@ run_combo() {
                 timeout -k 5 900 "$PY" "$here/s3_boto3.py" "${args[@]}" > "$W/boto3.out" 2>&1 ||
                     bad "suite" "s3_boto3.py exited $?"
                 count_results "$W/boto3.out" ;;
+            *)
+                if declare -F "suite_$c" >/dev/null; then "suite_$c" "$level"
+                else bad "suite" "no function suite_$c (source its file in run.sh)"; fi ;;
         esac
+        echo "== $name $c: $(( $(date +%s) - t0 )) s"
     done
 
     CTX="$name"
