@@ -4,7 +4,7 @@
  *   s3cgi-admin purge [--config FILE] [--max-age SECONDS] [--tmp-max-age SECONDS]
  *
  * purge: removes multipart uploads initiated more than --max-age seconds ago
- * (default MP_DEFAULT_MAX_AGE, 7 days), finished or half-removed uploads and
+ * (default: the configuration's mp_max_age, 7 days unless set), finished or half-removed uploads and
  * stale temp files older than --tmp-max-age (default MP_TMP_MAX_AGE, a day: long
  * enough never to touch an upload still streaming): part temp files, ".s3cgi-tmp-*"
  * files beneath the buckets, files in root/.s3cgi/tmp (multipart.h). Uploads that
@@ -91,7 +91,8 @@ int main(int argc, char **argv)
         s3_config_free(&cfg);
         return 1;
     }
-    struct mp_purge_opts o = { .max_age = max_age, .tmp_age = tmp_age, .temp_files = 1 };
+    struct mp_purge_opts o = { .max_age = max_age ? max_age : cfg.mp_max_age, .tmp_age = tmp_age,
+                               .temp_files = 1 };
     struct mp_purge_stats st;
     enum s3_err e = mp_purge(&cfg, &o, time(NULL), &st);
     int rc = 0;

@@ -259,6 +259,16 @@ static int apply(struct s3_config *cfg, const char *k, const char *v, char *err,
             return cfg_fail(err, errlen, "%s:%d: anonymous must be off or full", cfg->path, lineno);
         return 0;
     }
+    if (!strcmp(k, "mp_max_age")) {
+        char *end;
+        errno = 0;
+        long n = strtol(v, &end, 10);
+        if (errno || end == v || *end || n < 60 || n > 10L * 366 * 86400)
+            return cfg_fail(err, errlen, "%s:%d: mp_max_age must be seconds, 60 to 10 years",
+                            cfg->path, lineno);
+        cfg->mp_max_age = n;
+        return 0;
+    }
     if (!strcmp(k, "max_skew") || !strcmp(k, "log_level")) {
         char *end;
         long n = strtol(v, &end, 10);
@@ -329,6 +339,7 @@ int s3_config_load(struct s3_config *cfg, const char *path, char *err, size_t er
     cfg->max_skew = 900;
     cfg->log_level = 1;
     cfg->sigv2 = 1;
+    cfg->mp_max_age = 7L * 24 * 3600;
     if (set_str(&cfg->path, path && *path ? path : S3CGI_DEFAULT_CONFIG) < 0)
         return cfg_fail(err, errlen, "out of memory");
     FILE *f = fopen(cfg->path, "re");

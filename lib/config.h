@@ -14,6 +14,9 @@
  *   domain       = s3.example.org     virtual-host domains (repeatable; later issue)
  *   log_level    = 1                  0 errors only, 1 + warnings, 2 + each request
  *   sigv2        = on|off             accept legacy Signature V2 (header and query)
+ *   mp_max_age   = 604800             seconds after which an unfinished multipart
+ *                                     upload is purged (opportunistically and by
+ *                                     s3cgi-admin purge); default 7 days
  *   sendfile     = off|x-sendfile|x-accel-redirect
  *                                     let the web server send GetObject bodies (below)
  *
@@ -107,6 +110,7 @@ struct s3_config {
     size_t ndomains;
     int log_level;
     int sigv2;              /* accept Signature V2 (default on) */
+    long mp_max_age;        /* multipart uploads older than this are purged (seconds) */
     enum s3_sendfile sendfile;  /* GetObject body offload to the web server (default off) */
 };
 

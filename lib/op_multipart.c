@@ -100,7 +100,8 @@ static void maybe_purge(struct s3_ctx *c)
     unsigned int r;
     if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r || r % MP_PURGE_ONE_IN)
         return;
-    struct mp_purge_opts o = { .bucket = c->req->bucket, .quick = 1, .budget = MP_PURGE_BUDGET };
+    struct mp_purge_opts o = { .bucket = c->req->bucket, .max_age = c->req->cfg->mp_max_age,
+                               .quick = 1, .budget = MP_PURGE_BUDGET };
     struct mp_purge_stats st;
     (void)mp_purge(c->req->cfg, &o, c->req->now, &st);
     if (st.uploads_removed && c->req->cfg->log_level >= 1)

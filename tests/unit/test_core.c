@@ -528,6 +528,19 @@ START_TEST(test_config_errors)
     ck_assert_int_eq(strncmp(buf_str(&mf.out), "Status: 500", 11), 0);
     ck_assert_ptr_nonnull(strstr(buf_str(&mf.log), "bogus"));
     mem_front_free(&mf);
+    /* mp_max_age: seconds, checked */
+    f = fopen(conf, "w");
+    fprintf(f, "root = %s\nanonymous = full\nmp_max_age = 3600\n", root);
+    fclose(f);
+    ck_assert_msg(s3_config_load(&c2, conf, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(c2.mp_max_age, 3600);
+    s3_config_free(&c2);
+    f = fopen(conf, "w");
+    fprintf(f, "root = %s\nanonymous = full\nmp_max_age = 5\n", root);
+    fclose(f);
+    ck_assert_int_eq(s3_config_load(&c2, conf, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "mp_max_age"));
+    s3_config_free(&c2);
 }
 END_TEST
 
