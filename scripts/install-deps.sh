@@ -7,7 +7,7 @@ set -eu
 what=${1:-build}
 build="build-essential autoconf automake libtool pkg-config libfcgi-dev libssl-dev libexpat1-dev check attr"
 serve="$build lighttpd nginx-light apache2 libapache2-mod-fcgid spawn-fcgi fcgiwrap curl"
-test="$serve awscli python3-boto3 s3cmd rclone valgrind clang libclang-rt-14-dev xxd nodejs npm"
+test="$serve awscli python3-boto3 s3cmd rclone valgrind clang libclang-rt-14-dev xxd"
 bench="$serve libcurl4-openssl-dev bc valgrind"
 case "$what" in
     build) pkgs=$build ;;
@@ -20,6 +20,13 @@ missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
 done
+# Node.js and npm (the AWS SDK v3 tests, s3rver in the benchmarks): Debian's packages
+# only when no node/npm is installed at all (another Node.js package that bundles
+# npm conflicts with Debian's npm).
+if [ "$what" = test ] || [ "$what" = bench ]; then
+    command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+    command -v npm >/dev/null 2>&1 || missing="$missing npm"
+fi
 [ -z "$missing" ] && exit 0
 echo "install-deps: installing:$missing" >&2
 SUDO=""
