@@ -393,7 +393,9 @@ rm -f "$data/soak/big"
 
 parts=1024; psize=$((5 << 20))
 sig=(--aws-sigv4 aws:amz:us-east-1:s3 -u $AK:$SK)
-upload=$(curl -sf "${sig[@]}" -X POST "$ONE/soak/mp?uploads" | sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
+# "?uploads=": curl 7.88 signs a bare "?uploads" without its "="; --data-binary "": lighttpd
+# answers 411 to a POST without Content-Length
+upload=$(curl -sf "${sig[@]}" --data-binary "" "$ONE/soak/mp?uploads=" | sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
 mp_before=$(kib "$pid" VmHWM)
 part_urls=$(for ((i = 1; i <= parts; i++)); do echo "$ONE/soak/mp?partNumber=$i&uploadId=$upload"; done)
 $LG --method PUT --aws $AK:$SK --conns 2 --requests $parts --body-size $psize --max-seconds 1200 $part_urls >/dev/null
@@ -416,7 +418,8 @@ printf "  peak RSS before %d KiB, after %d KiB (+%d KiB)\n" "$mp_before" "$mp_af
 printf "  Complete %.2f s, cp --reflink=auto + sync of the object %.2f s: ratio %.2f\n" \
     "$(echo "$t1 - $t0" | bc -l)" "$(echo "$t3 - $t2" | bc -l)" "$(echo "($t1 - $t0) / ($t3 - $t2)" | bc -l)"
 
-mixed() {  # mixed BASE COUNT: PUT, GET, HEAD, list, 404, DELETE in equal parts
+mixed() {  # mixed BASE COUNT: PUT, GET, HEAD, list, 404, DELETE in equal parts, plus
+           # wrong-secret 403s and aborted multipart uploads
     local base=$1 each=$(($2 / 6))
     $LG --method PUT --aws $AK:$SK --conns 4 --requests $each --body-size 1000 $(urls "$base/soak/m" 50) >/dev/null
     $LG --aws $AK:$SK --conns 4 --requests $each --check-md5 $(urls "$base/soak/m" 50) >/dev/null
@@ -424,6 +427,16 @@ mixed() {  # mixed BASE COUNT: PUT, GET, HEAD, list, 404, DELETE in equal parts
     $LG --aws $AK:$SK --conns 4 --requests $each "$base/soak?list-type=2&prefix=m" >/dev/null
     $LG --aws $AK:$SK --conns 4 --requests $each --expect 404 "$base/soak/nothing/here" >/dev/null
     $LG --method DELETE --aws $AK:$SK --conns 4 --requests $each --expect 204 $(urls "$base/soak/m" 50) >/dev/null
+    # errors: a wrong secret (403); aborted multipart uploads (create, one part, abort)
+    $LG --aws $AK:wrong-secret --conns 4 --requests $((each / 4)) --expect 403 "$base/soak/m0" >/dev/null
+    local k up sig=(--aws-sigv4 aws:amz:us-east-1:s3 -u $AK:$SK)
+    for ((k = 0; k < each / 30; k++)); do
+        up=$(curl -sf "${sig[@]}" --data-binary "" "$base/soak/ab?uploads=" |
+             sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
+        curl -sf "${sig[@]}" -X PUT -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' --data-binary part \
+            "$base/soak/ab?partNumber=1&uploadId=$up" >/dev/null
+        curl -sf "${sig[@]}" -X DELETE "$base/soak/ab?uploadId=$up" >/dev/null
+    done
 }
 mixed "$ONE" 1000
 rss_1k=$(kib "$pid" VmRSS)
