@@ -4,6 +4,13 @@
 # (lighttpd + FastCGI on 127.0.0.1:8080 unless told otherwise; see s3cgi-serve --help).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+# the data root may not exist yet on a first run
+prev=""
+for a in "$@"; do
+    case "$prev" in --root) mkdir -p "$a" ;; esac
+    case "$a" in --root=*) mkdir -p "${a#--root=}" ;; esac
+    prev=$a
+done
 "$top/scripts/install-deps.sh" serve
 "$top/scripts/build.sh"
 exec "$top/s3cgi-serve" "$@"
