@@ -1,6 +1,8 @@
 /* memfront.c - see memfront.h. */
 #include "memfront.h"
 
+#include <check.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -119,4 +121,25 @@ const char *reply_header(const struct reply *r, const char *name, char *out, siz
     memcpy(out, p, n);
     out[n] = '\0';
     return out;
+}
+
+void mem_root_make(char *root, char *conf, struct s3_config *cfg, const char *extra)
+{
+    strcpy(root, "/tmp/s3cgi-unit-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    snprintf(conf, 96, "%s.conf", root);
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "root = %s\nanonymous = full\nfsync = off\n%s", root, extra);
+    fclose(f);
+    char err[256];
+    ck_assert_msg(s3_config_load(cfg, conf, err, sizeof err) == 0, "%s", err);
+}
+
+void mem_root_remove(const char *root, const char *conf, struct s3_config *cfg)
+{
+    char cmd[200];
+    s3_config_free(cfg);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", root, conf);
+    ck_assert_int_eq(system(cmd), 0);
 }

@@ -31,6 +31,13 @@ struct reply {
     size_t body_len;
 };
 
+/* A fresh data root /tmp/s3cgi-unit-XXXXXX (root, 64 bytes) and its configuration
+ * file root.conf (conf, 96 bytes): "anonymous = full", "fsync = off", then the lines
+ * in extra; loaded into *cfg. Check assertions on failure. */
+void mem_root_make(char *root, char *conf, struct s3_config *cfg, const char *extra);
+/* Frees *cfg and removes the root and the configuration file. */
+void mem_root_remove(const char *root, const char *conf, struct s3_config *cfg);
+
 /* Serves one request against cfg. hdrs: NULL-terminated "NAME=value" CGI variables
  * added to REQUEST_METHOD, REQUEST_URI, HTTP_HOST and (when body is not NULL)
  * CONTENT_LENGTH. Returns 0, or -1 when the output is not a response; it makes no

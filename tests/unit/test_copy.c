@@ -24,23 +24,12 @@ static struct s3_config cfg;
 
 static void setup(void)
 {
-    strcpy(root, "/tmp/s3cgi-copy-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(root));
-    snprintf(conf, sizeof conf, "%s.conf", root);
-    FILE *f = fopen(conf, "w");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f, "root = %s\nanonymous = full\nfsync = off\n", root);
-    fclose(f);
-    char err[256];
-    ck_assert_msg(s3_config_load(&cfg, conf, err, sizeof err) == 0, "%s", err);
+    mem_root_make(root, conf, &cfg, "");
 }
 
 static void teardown(void)
 {
-    char cmd[200];
-    s3_config_free(&cfg);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", root, conf);
-    ck_assert_int_eq(system(cmd), 0);
+    mem_root_remove(root, conf, &cfg);
 }
 
 /* Sends one request. hdrs: NULL-terminated list of "NAME=value" CGI variables. */

@@ -22,30 +22,14 @@
 static char root[64], conf[96];
 static struct s3_config cfg;
 
-static void make_root(const char *extra)
-{
-    strcpy(root, "/tmp/s3cgi-core-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(root));
-    snprintf(conf, sizeof conf, "%s.conf", root);
-    FILE *f = fopen(conf, "w");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f, "root = %s\nanonymous = full\nfsync = off\n%s", root, extra);
-    fclose(f);
-    char err[256];
-    ck_assert_msg(s3_config_load(&cfg, conf, err, sizeof err) == 0, "%s", err);
-}
-
 static void setup(void)
 {
-    make_root("");
+    mem_root_make(root, conf, &cfg, "");
 }
 
 static void teardown(void)
 {
-    char cmd[200];
-    s3_config_free(&cfg);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", root, conf);
-    ck_assert_int_eq(system(cmd), 0);
+    mem_root_remove(root, conf, &cfg);
 }
 
 /* Sends one request. hdrs: NULL-terminated list of "NAME=value" CGI variables. */
@@ -442,11 +426,8 @@ END_TEST
 
 START_TEST(test_prefix_mount)
 {
-    s3_config_free(&cfg);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", root, conf);
-    ck_assert_int_eq(system(cmd), 0);
-    make_root("prefix = /s3/\n");
+    mem_root_remove(root, conf, &cfg);
+    mem_root_make(root, conf, &cfg, "prefix = /s3/\n");
     expect("PUT", "/s3/bkt", NULL, 200, NULL, NULL);
     expect("PUT", "/s3/bkt/k", "v", 200, NULL, NULL);
     expect("GET", "/s3/bkt/k", NULL, 200, NULL, NULL);
