@@ -100,8 +100,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "s3cgi-admin: purge of %s failed (%s)\n", cfg.root, s3_err_info(e)->code);
         rc = 1;
     } else {
-        printf("uploads: %ld examined, %ld removed, %ld busy; temp files: %ld removed; errors: %ld\n",
-               st.uploads_examined, st.uploads_removed, st.busy, st.tmp_removed, st.errors);
+        printf("uploads: %ld examined, %ld removed, %ld busy; temp files: %ld removed; "
+               "trash: %lld bytes freed; errors: %ld\n",
+               st.uploads_examined, st.uploads_removed, st.busy, st.tmp_removed, st.trash_freed,
+               st.errors);
         rc = st.errors ? 1 : 0;
     }
     s3_config_free(&cfg);

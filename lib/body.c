@@ -182,11 +182,10 @@ enum s3_err body_init(struct s3_body *b, struct s3_request *req, int want_md5, i
         want_sha256 = 1;
     if (s3_req_header(req, "content-md5"))
         want_md5 = 1;
-    if (want_md5 && (!(b->md5 = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(b->md5, EVP_md5(), NULL)))
-        return fail(b, S3E_INTERNAL, NULL);
-    if (want_sha256 &&
-        (!(b->sha256 = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(b->sha256, EVP_sha256(), NULL)))
-        return fail(b, S3E_INTERNAL, NULL);
+    if ((b->want_md5 = want_md5))
+        hash_init(&b->md5, HASH_MD5);
+    if ((b->want_sha256 = want_sha256))
+        hash_init(&b->sha256, HASH_SHA256);
     return S3E_OK;
 }
 
@@ -291,6 +290,20 @@ static ssize_t read_plain(struct s3_body *b, void *buf, size_t len)
     return n;
 }
 
+/* MD5 of n more payload bytes on the request thread; once the body has proved large
+ * (BODY_PIPE_MIN so far and at least as much to come, or of unknown length), the
+ * digest moves to a helper thread (hashpipe.h) for the rest. */
+static void md5_inline(struct s3_body *b, const void *buf, size_t n)
+{
+    hash_update(&b->md5, buf, n);
+    long long seen = b->total + (long long)n;
+    if (!b->md5_pipe_tried && seen >= BODY_PIPE_MIN &&
+        (b->expected < 0 || b->expected - seen >= BODY_PIPE_MIN)) {
+        b->md5_pipe_tried = 1;
+        b->md5_pipe = hashpipe_start(&b->md5);      /* NULL: stays inline */
+    }
+}
+
 ssize_t body_read(struct s3_body *b, void *buf, size_t len)
 {
     if (b->err)
@@ -304,9 +317,13 @@ ssize_t body_read(struct s3_body *b, void *buf, size_t len)
         b->eof = 1;
         return 0;
     }
-    if ((b->md5 && !EVP_DigestUpdate(b->md5, buf, (size_t)n)) ||
-        (b->sha256 && !EVP_DigestUpdate(b->sha256, buf, (size_t)n)) ||
-        (b->ck_alg != CK_NONE && checksum_update(&b->ck, buf, (size_t)n) < 0)) {
+    if (b->md5_pipe)
+        hashpipe_feed(b->md5_pipe, buf, (size_t)n);
+    else if (b->want_md5)
+        md5_inline(b, buf, (size_t)n);
+    if (b->want_sha256)
+        hash_update(&b->sha256, buf, (size_t)n);
+    if (b->ck_alg != CK_NONE && checksum_update(&b->ck, buf, (size_t)n) < 0) {
         fail(b, S3E_INTERNAL, NULL);
         return -1;
     }
@@ -366,16 +383,17 @@ enum s3_err body_finish(struct s3_body *b, unsigned char md5_out[16], unsigned c
     if (n < 0)
         return b->err;
     unsigned char md5[16], sha[32];
-    unsigned int l;
-    if (b->md5 && !EVP_DigestFinal_ex(b->md5, md5, &l))
-        return fail(b, S3E_INTERNAL, NULL);
-    if (b->sha256 && !EVP_DigestFinal_ex(b->sha256, sha, &l))
-        return fail(b, S3E_INTERNAL, NULL);
+    if (b->md5_pipe)
+        hashpipe_finish(b->md5_pipe, md5);
+    else if (b->want_md5)
+        hash_final(&b->md5, md5);
+    if (b->want_sha256)
+        hash_final(&b->sha256, sha);
     enum s3_err e;
-    if (b->md5 && (e = check_content_md5(b, md5)))
+    if (b->want_md5 && (e = check_content_md5(b, md5)))
         return fail(b, e, NULL);
     char hex[65];
-    if (b->sha256)
+    if (b->want_sha256)
         hex_encode(sha, 32, hex);
     if (b->req->payload_mode == PAYLOAD_SHA256 && !ct_memeq(hex, b->req->payload_sha256, 64))
         return fail(b, S3E_SHA256_MISMATCH, NULL);
@@ -384,9 +402,9 @@ enum s3_err body_finish(struct s3_body *b, unsigned char md5_out[16], unsigned c
         return fail(b, e, NULL);
     if (b->ck_alg != CK_NONE && (e = check_checksum(b)))
         return e;
-    if (md5_out && b->md5)
+    if (md5_out && b->want_md5)
         memcpy(md5_out, md5, 16);
-    if (sha256_out && b->sha256)
+    if (sha256_out && b->want_sha256)
         memcpy(sha256_out, sha, 32);
     b->finished = 1;
     return S3E_OK;
@@ -408,9 +426,8 @@ const char *body_error_message(const struct s3_body *b)
 
 void body_free(struct s3_body *b)
 {
-    EVP_MD_CTX_free(b->md5);
-    EVP_MD_CTX_free(b->sha256);
-    b->md5 = b->sha256 = NULL;
+    hashpipe_free(b->md5_pipe);
+    b->md5_pipe = NULL;
     checksum_free(&b->ck);
     if (b->chunked)
         chunked_free(b->chunked);

@@ -25,12 +25,17 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include <openssl/evp.h>
 #include "checksum.h"
 #include "errors.h"
+#include "hash.h"
+#include "hashpipe.h"
 
 struct s3_request;
 struct chunked;
+
+/* A body this large (and with as much again to come) hashes its MD5 on a helper
+ * thread: small requests never pay for a thread. */
+#define BODY_PIPE_MIN (1LL << 20)
 
 enum body_ck_source { BODY_CK_NONE = 0, BODY_CK_HEADER, BODY_CK_TRAILER };
 
@@ -42,8 +47,11 @@ struct s3_body {
     const char *message;        /* S3 <Message> for err when more specific, or NULL */
     int eof;
     int finished;               /* body_finish succeeded */
-    EVP_MD_CTX *md5;            /* NULL when not wanted */
-    EVP_MD_CTX *sha256;
+    int want_md5, want_sha256;  /* which of the two digests below run */
+    struct hash_ctx md5;        /* inline until the body reaches BODY_PIPE_MIN, */
+    struct hashpipe *md5_pipe;  /* then on a helper thread (hashpipe.h) */
+    int md5_pipe_tried;
+    struct hash_ctx sha256;
     /* aws-chunked: the decoder and its raw input buffer (heap), NULL otherwise */
     struct chunked *chunked;
     unsigned char *raw;

@@ -188,26 +188,13 @@ static enum s3_err fallback_store(const struct s3_config *cfg, const char *bucke
                                   const struct bucket_meta *m)
 {
     struct dir_id id;
-    char text[RECORD_MAX], tmp[64];
-    int dfd = -1, fd = -1, n;
-    enum s3_err err = S3E_INTERNAL;
+    char text[RECORD_MAX];
+    int dfd = -1, n;
     if (dir_identity(bucketfd, &id) < 0 || (n = format_record(m, &id, text, sizeof text)) < 0)
-        goto out;
-    if ((err = store_reserved_open(cfg, BUCKETMETA_SUB, &dfd)))
-        goto out;
-    store_tmp_name(tmp, sizeof tmp, STORE_TMP_PREFIX);
-    if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
-        write_all(fd, text, (size_t)n) || (cfg->fsync && fsync(fd)) ||
-        renameat(dfd, tmp, dfd, bucket) || (cfg->fsync && fsync(dfd))) {
-        err = store_errno(errno);
-        if (fd >= 0)
-            unlinkat(dfd, tmp, 0);
-        goto out;
-    }
-    err = S3E_OK;
-out:
-    if (fd >= 0)
-        close(fd);
+        return S3E_INTERNAL;
+    enum s3_err err = store_reserved_open(cfg, BUCKETMETA_SUB, &dfd);
+    if (!err)
+        err = store_errno(store_write_atomic(cfg, dfd, bucket, STORE_TMP_PREFIX, text, (size_t)n));
     if (dfd >= 0)
         close(dfd);
     return err;

@@ -188,11 +188,8 @@ static int init(struct checksum *c, enum checksum_alg alg, int allow_hw)
         crc_tables(c->tab, in->poly, in->width);
         return 0;
     }
-    c->md = EVP_MD_CTX_new();
-    if (!c->md || !EVP_DigestInit_ex(c->md, alg == CK_SHA1 ? EVP_sha1() : EVP_sha256(), NULL)) {
-        checksum_free(c);
-        return -1;
-    }
+    c->is_hash = 1;
+    hash_init(&c->md, alg == CK_SHA1 ? HASH_SHA1 : HASH_SHA256);
     return 0;
 }
 
@@ -208,8 +205,10 @@ int checksum_init_sw(struct checksum *c, enum checksum_alg alg)
 
 int checksum_update(struct checksum *c, const void *data, size_t len)
 {
-    if (c->md)
-        return EVP_DigestUpdate(c->md, data, len) ? 0 : -1;
+    if (c->is_hash) {
+        hash_update(&c->md, data, len);
+        return 0;
+    }
 #if HAVE_HW_CRC32C
     if (c->hw) {
         c->crc = crc32c_hw(c->crc, data, len);
@@ -233,8 +232,7 @@ int checksum_final(struct checksum *c, unsigned char digest[CHECKSUM_MAX_DIGEST]
         for (size_t i = 0; i < in->digest_len; i++)
             digest[i] = (unsigned char)(v >> (8 * (in->digest_len - 1 - i)));
     } else {
-        unsigned int l = 0;
-        if (!c->md || !EVP_DigestFinal_ex(c->md, digest, &l) || l != in->digest_len)
+        if (!c->is_hash || hash_final(&c->md, digest) != in->digest_len)
             return -1;
     }
     if (b64)
@@ -245,9 +243,8 @@ int checksum_final(struct checksum *c, unsigned char digest[CHECKSUM_MAX_DIGEST]
 void checksum_free(struct checksum *c)
 {
     free(c->tab);
-    EVP_MD_CTX_free(c->md);
     c->tab = NULL;
-    c->md = NULL;
+    c->is_hash = 0;
 }
 
 int checksum_b64_decode(enum checksum_alg alg, const char *s, size_t len,

@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <openssl/evp.h>
+#include "hash.h"
 
 enum checksum_alg { CK_NONE = 0, CK_CRC32, CK_CRC32C, CK_CRC64NVME, CK_SHA1, CK_SHA256 };
 
@@ -32,7 +32,8 @@ struct checksum {
     uint64_t crc;                       /* CRC register, pre-inverted */
     uint64_t (*tab)[256];               /* 8 slice-by-8 tables (heap), NULL with hw */
     int hw;                             /* CRC32C via SSE4.2 */
-    EVP_MD_CTX *md;                     /* SHA1 / SHA256 */
+    int is_hash;                        /* SHA1 / SHA256: md runs */
+    struct hash_ctx md;
 };
 
 /* "CRC32", "crc32c", "CRC64NVME", "SHA1", "SHA256" (any case) -> alg; else CK_NONE.

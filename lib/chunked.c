@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "sigv4.h"
 #include "util.h"
 
@@ -110,17 +112,15 @@ static enum s3_err check_sig(struct chunked *c, int trailer, const char hash_hex
 static enum s3_err digest_hex(struct chunked *c, char out[65])
 {
     unsigned char md[32];
-    unsigned int l = 0;
-    if (!EVP_DigestFinal_ex(c->sha, md, &l) || l != 32)
-        return fail(c, S3E_INTERNAL, "sha256 failed");
+    hash_final(&c->sha, md);
     hex_encode(md, 32, out);
     return S3E_OK;
 }
 
 static enum s3_err digest_start(struct chunked *c)
 {
-    if (c->verify && !EVP_DigestInit_ex(c->sha, EVP_sha256(), NULL))
-        return fail(c, S3E_INTERNAL, "sha256 failed");
+    if (c->verify)
+        hash_init(&c->sha, HASH_SHA256);
     return S3E_OK;
 }
 
@@ -350,20 +350,17 @@ static enum s3_err end_of_trailers(struct chunked *c)
         enum s3_err e = digest_start(c);
         if (e)
             return e;
-        int ok = 1;
         if (c->verify) {
             for (size_t i = 0; i < c->ntr; i++) {
                 const struct chunked_tr *t = order[i];
-                ok &= EVP_DigestUpdate(c->sha, c->store + t->name, t->name_len) &&
-                      EVP_DigestUpdate(c->sha, ":", 1) &&
-                      EVP_DigestUpdate(c->sha, c->store + t->value, t->value_len) &&
-                      EVP_DigestUpdate(c->sha, "\n", 1);
+                hash_update(&c->sha, c->store + t->name, t->name_len);
+                hash_update(&c->sha, ":", 1);
+                hash_update(&c->sha, c->store + t->value, t->value_len);
+                hash_update(&c->sha, "\n", 1);
             }
             if (c->ntr == 0)
-                ok &= EVP_DigestUpdate(c->sha, "\n", 1);
+                hash_update(&c->sha, "\n", 1);
         }
-        if (!ok)
-            return fail(c, S3E_INTERNAL, "sha256 failed");
         char hex[65] = EMPTY_SHA256;
         if (c->verify && (e = digest_hex(c, hex)))
             return e;
@@ -421,10 +418,8 @@ enum s3_err chunked_decode(struct chunked *c, const void *in, size_t inlen, size
             if (n == 0)
                 goto out;               /* output full */
             memcpy(op, ip, n);
-            if (c->verify && !EVP_DigestUpdate(c->sha, ip, n)) {
-                e = fail(c, S3E_INTERNAL, "sha256 failed");
-                break;
-            }
+            if (c->verify)
+                hash_update(&c->sha, ip, n);
             op += n;
             ip += n;
             c->decoded += n;
@@ -531,15 +526,11 @@ enum s3_err chunked_init(struct chunked *c, const struct chunked_params *p)
         memcpy(c->amz_date, p->amz_date, 17);
         memcpy(c->scope, p->scope, p->scope_len);
         c->scope_len = p->scope_len;
-        if (!(c->sha = EVP_MD_CTX_new()))
-            return fail(c, S3E_INTERNAL, "out of memory");
     }
     return S3E_OK;
 }
 
 void chunked_free(struct chunked *c)
 {
-    EVP_MD_CTX_free(c->sha);
-    c->sha = NULL;
     OPENSSL_cleanse(c->key, sizeof c->key);
 }

@@ -1,5 +1,5 @@
 /* chunked.h - streaming decoder for the aws-chunked content coding (pure: no I/O,
- * no clock, no allocation beyond one OpenSSL digest context).
+ * no clock, no allocation).
  *
  * Spec: S3 API reference, "Signature Calculations for the Authorization Header:
  * Transferring Payload in Multiple Chunks (Chunked Upload)" (sigv4-streaming) and
@@ -39,14 +39,13 @@
  *   S3E_INVALID_CHUNK_SIZE   a non-final chunk under min_chunk (InvalidChunkSizeError)
  *   S3E_MALFORMED_TRAILER    a trailer not declared in x-amz-trailer, declared and
  *                            missing, repeated, malformed, or over 8 KiB
- *   S3E_INTERNAL             OpenSSL failure
  */
 #ifndef S3CGI_CHUNKED_H
 #define S3CGI_CHUNKED_H
 
 #include <stddef.h>
-#include <openssl/evp.h>
 #include "errors.h"
+#include "hash.h"
 
 #define CHUNKED_LINE_MAX 4096           /* one chunk-size or trailer line, CRLF included */
 #define CHUNKED_TRAILER_MAX 8192        /* the whole trailer section */
@@ -97,7 +96,7 @@ struct chunked {
     unsigned long chunks;               /* chunk lines seen */
     char chunk_sig[65];                 /* signature claimed for the current chunk */
     int crlf_seen;                      /* bytes of the CRLF after chunk data */
-    EVP_MD_CTX *sha;                    /* chunk data hash (when verifying) */
+    struct hash_ctx sha;                /* chunk data hash (when verifying) */
     size_t line_len;
     char line[CHUNKED_LINE_MAX];
     size_t trailer_raw;                 /* trailer section bytes so far */
@@ -109,7 +108,7 @@ struct chunked {
     char trailer_sig[65];
 };
 
-/* Sets c up (c need not be initialised). S3E_OK, S3E_INTERNAL (OpenSSL), or
+/* Sets c up (c need not be initialised). S3E_OK, or
  * S3E_INVALID_REQUEST for unusable parameters (scope or x-amz-trailer too long,
  * seed signature not 64 hex). chunked_free is needed in every case. */
 enum s3_err chunked_init(struct chunked *c, const struct chunked_params *p);
@@ -137,7 +136,7 @@ const char *chunked_trailer(const struct chunked *c, const char *name, size_t *l
  * when it did not. Static text. */
 const char *chunked_why(const struct chunked *c);
 
-/* Releases the digest context. Safe on a zeroed struct and more than once. */
+/* Wipes the signing key. Safe on a zeroed struct and more than once. */
 void chunked_free(struct chunked *c);
 
 #endif

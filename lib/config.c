@@ -11,8 +11,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
+#include "hash.h"
 #include "store.h"
 #include "util.h"
 
@@ -105,13 +105,11 @@ static const char *add_grant(struct s3_credential *c, const char *v)
 /* Hex SHA-256 of the access key: the default owner id. */
 static char *default_owner_id(const char *ak)
 {
-    unsigned char md[32];
-    unsigned int n = 0;
+    unsigned char md[HASH_SHA256_LEN];
     char *id = malloc(65);
-    if (!id || !EVP_Digest(ak, strlen(ak), md, &n, EVP_sha256(), NULL) || n != 32) {
-        free(id);
+    if (!id)
         return NULL;
-    }
+    hash_once(HASH_SHA256, ak, strlen(ak), md);
     hex_encode(md, 32, id);
     return id;
 }

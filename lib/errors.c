@@ -56,6 +56,8 @@ static const struct s3_err_info err_table[S3E__COUNT] = {
     E(S3E_INVALID_PART_ORDER, 400, "Bad Request", "InvalidPartOrder",
       "The list of parts was not in ascending order. The parts list must be specified "
       "in order by part number."),
+    E(S3E_INVALID_PART_NUMBER, 416, "Requested Range Not Satisfiable", "InvalidPartNumber",
+      "The requested partnumber is not satisfiable"),
     E(S3E_INVALID_RANGE, 416, "Requested Range Not Satisfiable", "InvalidRange",
       "The requested range is not satisfiable"),
     E(S3E_INVALID_REQUEST, 400, "Bad Request", "InvalidRequest", "Invalid Request"),

@@ -2,6 +2,7 @@
  * See meta.h for the format and the contracts. */
 #include "meta.h"
 #include "config.h"
+#include "hash.h"
 #include "util.h"
 
 #include <errno.h>
@@ -13,7 +14,6 @@
 #include <strings.h>
 #include <unistd.h>
 #include <sys/xattr.h>
-#include <openssl/evp.h>
 
 #define MAGIC "s3cgi1\n"
 #define MAGIC_LEN 7
@@ -212,14 +212,14 @@ int meta_md5_fd(int fd, char hex[33])
 {
     int ret = -1, saved = 0;
     unsigned char *block = malloc(HASH_BLOCK);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    unsigned char md[HASH_MD5_LEN];
+    struct hash_ctx ctx;
     off_t off = 0;
-    if (!block || !ctx || !EVP_DigestInit_ex(ctx, EVP_md5(), NULL)) {
+    if (!block) {
         saved = ENOMEM;
         goto fail;
     }
+    hash_init(&ctx, HASH_MD5);
     for (;;) {
         ssize_t n = pread(fd, block, HASH_BLOCK, off);
         if (n < 0 && errno == EINTR)
@@ -230,20 +230,13 @@ int meta_md5_fd(int fd, char hex[33])
         }
         if (n == 0)
             break;
-        if (!EVP_DigestUpdate(ctx, block, (size_t)n)) {
-            saved = ENOMEM;
-            goto fail;
-        }
+        hash_update(&ctx, block, (size_t)n);
         off += n;
     }
-    if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 16) {
-        saved = EINVAL;
-        goto fail;
-    }
+    hash_final(&ctx, md);
     hex_encode(md, 16, hex);
     ret = 0;
 fail:
-    EVP_MD_CTX_free(ctx);
     free(block);
     if (ret)
         errno = saved;
@@ -260,15 +253,13 @@ static int sidecar_name(int bucketfd, unsigned long long ino, struct sidecar_nam
     struct stat bst;
     if (fstat(bucketfd, &bst) != 0)
         return -1;
-    unsigned char in[16], md[EVP_MAX_MD_SIZE];
+    unsigned char in[16], md[HASH_SHA256_LEN];
     unsigned long long b = (unsigned long long)bst.st_ino;
     for (int i = 0; i < 8; i++) {
         in[i] = (unsigned char)(b >> (8 * i));
         in[8 + i] = (unsigned char)(ino >> (8 * i));
     }
-    unsigned int mdlen = 0;
-    if (!EVP_Digest(in, sizeof(in), md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-        return -1;
+    hash_once(HASH_SHA256, in, sizeof in, md);
     char hex[65];
     hex_encode(md, 32, hex);
     snprintf(sn->dir, sizeof(sn->dir), SIDECAR_SUB "%.2s", hex);
@@ -318,26 +309,13 @@ static enum s3_err sidecar_write(const struct s3_config *cfg, int bucketfd,
                                  const struct stat *st, const struct buf *blob)
 {
     struct sidecar_name sn;
-    char tmp[96];
-    int dfd = -1, fd = -1;
-    enum s3_err err = S3E_INTERNAL;
+    int dfd = -1;
     if (sidecar_name(bucketfd, (unsigned long long)st->st_ino, &sn))
-        goto fail;
-    if ((err = store_reserved_open(cfg, sn.dir, &dfd)))
-        goto fail;
-    store_tmp_name(tmp, sizeof(tmp), STORE_TMP_PREFIX);
-    if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
-        write_all(fd, blob->data, blob->len) || (cfg->fsync && fsync(fd)) ||
-        renameat(dfd, tmp, dfd, sn.file) || (cfg->fsync && fsync(dfd))) {
-        err = store_errno(errno);
-        if (fd >= 0)
-            unlinkat(dfd, tmp, 0);
-        goto fail;
-    }
-    err = S3E_OK;
-fail:
-    if (fd >= 0)
-        close(fd);
+        return S3E_INTERNAL;
+    enum s3_err err = store_reserved_open(cfg, sn.dir, &dfd);
+    if (!err)
+        err = store_errno(store_write_atomic(cfg, dfd, sn.file, STORE_TMP_PREFIX, blob->data,
+                                             blob->len));
     if (dfd >= 0)
         close(dfd);
     return err;

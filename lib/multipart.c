@@ -27,6 +27,8 @@
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
 #define STAGING "multipart"
+#define TRASH ".trash"              /* root/.s3cgi/multipart/.trash (never a bucket name) */
+#define TRASH_FILE_COST (64LL << 10) /* mp_trash_free: a file removed counts as this many bytes */
 #define INFO_MAGIC "s3cgi-mpu1\n"
 #define DONE_MAGIC "s3cgi-mpdone1\n"
 #define PART_MAGIC "s3cgi-part1\n"
@@ -86,28 +88,7 @@ out:
 static enum s3_err write_atomic(const struct s3_config *cfg, int dir, const char *name,
                                 const void *data, size_t len)
 {
-    char tmp[40];
-    int fd = -1, e = EEXIST;
-    for (int i = 0; i < CREATE_RETRIES && fd < 0 && e == EEXIST; i++) {
-        store_tmp_name(tmp, sizeof tmp, TMP_PREFIX);
-        fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        e = fd < 0 ? errno : 0;
-    }
-    if (fd < 0)
-        return write_err(e);
-    if (write_all(fd, data, len) != 0 || (cfg->fsync && fsync(fd) != 0))
-        e = errno;
-    if (close(fd) != 0 && !e)
-        e = errno;
-    if (!e && renameat(dir, tmp, dir, name) != 0)
-        e = errno;
-    if (e) {
-        unlinkat(dir, tmp, 0);
-        return write_err(e);
-    }
-    if (cfg->fsync && fsync(dir) != 0)
-        return write_err(errno);
-    return S3E_OK;
+    return write_err(store_write_atomic(cfg, dir, name, TMP_PREFIX, data, len));
 }
 
 /* ---- records ---- */
@@ -764,9 +745,81 @@ static long clear_dir(int dir, int all, time_t older_than)
     return n;
 }
 
-void mp_drop_parts(struct mp_upload *u)
+/* Opens the trash (creating it). -1 when that fails. */
+static int trash_open(const struct s3_config *cfg)
 {
-    (void)clear_dir(u->dirfd, 0, 0);
+    int fd = -1;
+    return store_reserved_open(cfg, STAGING "/" TRASH, &fd) == S3E_OK ? fd : -1;
+}
+
+/* Moves the part files and part temp files of upload dir (id) into the trash as
+ * "<id>-<name>" (a rename each: no data is freed here); what cannot be moved is
+ * unlinked. */
+static void parts_to_trash(int dir, int trash, const char *id)
+{
+    DIR *d = open_dir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    char to[MP_ID_LEN + 2 + NAME_MAX + 1];
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        if (!part_number(name) && strncmp(name, TMP_PREFIX, sizeof TMP_PREFIX - 1) != 0)
+            continue;
+        int n = snprintf(to, sizeof to, "%s-%s", id, name);
+        if (trash >= 0 && n > 0 && (size_t)n < sizeof to &&
+            renameat(dirfd(d), name, trash, to) == 0)
+            continue;
+        unlinkat(dirfd(d), name, 0);
+    }
+    closedir(d);
+}
+
+void mp_drop_parts(const struct s3_config *cfg, struct mp_upload *u)
+{
+    int trash = trash_open(cfg);
+    parts_to_trash(u->dirfd, trash, u->id);
+    if (trash >= 0)
+        close(trash);
+}
+
+long long mp_trash_free(const struct s3_config *cfg, long long budget)
+{
+    char rel[64];
+    int tfd = -1;
+    long long freed = 0;
+    snprintf(rel, sizeof rel, "%s/%s/%s", S3_RESERVED_DIR, STAGING, TRASH);
+    if (budget <= 0 || store_opendir_beneath(cfg->root_fd, rel, strlen(rel), &tfd) != 0)
+        return 0;
+    DIR *d = fdopendir(tfd);
+    if (!d) {
+        close(tfd);
+        return 0;
+    }
+    struct dirent *de;
+    long long work = 0;     /* bytes freed, and TRASH_FILE_COST per file removed */
+    while (work < budget && (de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        struct stat st;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+            fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode))
+            continue;
+        long long size = S_ISREG(st.st_mode) ? st.st_size : 0, left = budget - work;
+        if (size > left) {
+            /* bounded work: free the file's last "left" bytes now, the rest later */
+            int fd = openat(dirfd(d), name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+            if (fd >= 0 && ftruncate(fd, size - left) == 0)
+                freed += left;
+            if (fd >= 0)
+                close(fd);
+            break;
+        }
+        if (unlinkat(dirfd(d), name, 0) == 0)
+            freed += size;
+        work += size + TRASH_FILE_COST;
+    }
+    closedir(d);
+    return freed;
 }
 
 /* Removes the upload directory name in bdir (open as dir): info first, then
@@ -790,6 +843,13 @@ static enum s3_err remove_upload(const struct s3_config *cfg, int bdir, int dir,
 
 enum s3_err mp_remove(const struct s3_config *cfg, struct mp_upload *u)
 {
+    /* once info is gone, the parts go to the trash like a Complete's: an Abort of
+     * a 5 GiB upload then costs a rename per part, not freeing 5 GiB */
+    if (unlinkat(u->dirfd, "info", 0) != 0 && errno != ENOENT)
+        return store_errno(errno);
+    if (cfg->fsync)
+        (void)fsync(u->dirfd);
+    mp_drop_parts(cfg, u);
     return remove_upload(cfg, u->bdirfd, u->dirfd, u->id);
 }
 
@@ -977,6 +1037,13 @@ static int purge_upload(const struct s3_config *cfg, int bdir, const char *name,
         }
     } else {
         st->tmp_removed += clear_dir(dir, 0, now - o->tmp_age);
+        if (have_info && have_done) {
+            /* a Complete that stopped between "done" and dropping its parts */
+            int trash = trash_open(cfg);
+            parts_to_trash(dir, trash, name);
+            if (trash >= 0)
+                close(trash);
+        }
     }
 out:
     if (lockfd >= 0) {
@@ -1039,10 +1106,12 @@ enum s3_err mp_purge(const struct s3_config *cfg, const struct mp_purge_opts *op
         int n = staging_rel(o.bucket, rel, sizeof rel), bdir = -1;
         if (n < 0)
             return S3E_NO_SUCH_BUCKET;
-        if ((e = store_opendir_beneath(cfg->root_fd, rel, (size_t)n, &bdir)))
-            return e == ENOENT ? S3E_OK : store_errno(e);
-        purge_bucket(cfg, bdir, &o, now, 0, st);
-        close(bdir);
+        if ((e = store_opendir_beneath(cfg->root_fd, rel, (size_t)n, &bdir)) && e != ENOENT)
+            return store_errno(e);
+        if (bdir >= 0) {
+            purge_bucket(cfg, bdir, &o, now, 0, st);
+            close(bdir);
+        }
     } else {
         snprintf(rel, sizeof rel, "%s/%s", S3_RESERVED_DIR, STAGING);
         if ((e = store_opendir_beneath(cfg->root_fd, rel, strlen(rel), &sdir)) && e != ENOENT)
@@ -1094,5 +1163,8 @@ enum s3_err mp_purge(const struct s3_config *cfg, const struct mp_purge_opts *op
             close(tfd);
         }
     }
+    /* last, so it takes what the walk above moved there: all of it, or (opportunistic)
+     * a bounded share */
+    st->trash_freed = mp_trash_free(cfg, o.quick ? MP_TRASH_BUDGET : LLONG_MAX);
     return S3E_OK;
 }

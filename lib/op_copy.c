@@ -47,18 +47,19 @@
  * Checksum<ALG>}; x-amz-copy-source-version-id: null when the source named it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
 
 #include "body.h"
 #include "checksum.h"
 #include "cond.h"
 #include "config.h"
+#include "hash.h"
 #include "ops.h"
 #include "store.h"
 #include "uri.h"
@@ -212,12 +213,13 @@ static enum s3_err hash_copy(const struct store_put *put, long long len, char *m
 {
     enum s3_err err = S3E_INTERNAL;
     struct checksum ck;
-    EVP_MD_CTX *md5 = md5_hex ? EVP_MD_CTX_new() : NULL;
+    struct hash_ctx md5;
     char *block = malloc(HASH_BLOCK);
     memset(&ck, 0, sizeof ck);
-    if (!block || (md5_hex && (!md5 || !EVP_DigestInit_ex(md5, EVP_md5(), NULL))) ||
-        (ck_alg != CK_NONE && checksum_init(&ck, ck_alg) != 0))
+    if (!block || (ck_alg != CK_NONE && checksum_init(&ck, ck_alg) != 0))
         goto out;
+    if (md5_hex)
+        hash_init(&md5, HASH_MD5);
     for (long long off = 0; off < len;) {
         size_t want = len - off < (long long)HASH_BLOCK ? (size_t)(len - off) : HASH_BLOCK;
         ssize_t n = put->fd >= 0 ? pread(put->fd, block, want, off) : 0;
@@ -225,16 +227,15 @@ static enum s3_err hash_copy(const struct store_put *put, long long len, char *m
             continue;
         if (n <= 0)
             goto out;
-        if ((md5 && !EVP_DigestUpdate(md5, block, (size_t)n)) ||
-            (ck_alg != CK_NONE && checksum_update(&ck, block, (size_t)n) != 0))
+        if (md5_hex)
+            hash_update(&md5, block, (size_t)n);
+        if (ck_alg != CK_NONE && checksum_update(&ck, block, (size_t)n) != 0)
             goto out;
         off += n;
     }
     unsigned char digest[CHECKSUM_MAX_DIGEST];
-    unsigned int dlen = 0;
-    if (md5) {
-        if (!EVP_DigestFinal_ex(md5, digest, &dlen))
-            goto out;
+    if (md5_hex) {
+        hash_final(&md5, digest);
         hex_encode(digest, 16, md5_hex);
     }
     if (ck_alg != CK_NONE && checksum_final(&ck, digest, ck_b64) != 0)
@@ -242,7 +243,6 @@ static enum s3_err hash_copy(const struct store_put *put, long long len, char *m
     err = S3E_OK;
 out:
     checksum_free(&ck);
-    EVP_MD_CTX_free(md5);
     free(block);
     return err;
 }

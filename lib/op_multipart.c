@@ -4,7 +4,9 @@
  * locks and its crash-safety are multipart.h's; this file maps requests onto it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,10 +16,10 @@
 #include <sys/stat.h>
 #include <linux/fs.h>
 
-#include <openssl/evp.h>
 
 #include "body.h"
 #include "cond.h"
+#include "hash.h"
 #include "config.h"
 #include "meta.h"
 #include "multipart.h"
@@ -145,6 +147,7 @@ enum s3_err op_create_multipart(struct s3_ctx *c)
     xmlw_textn(&w, "Key", req->key, req->key_len);
     xmlw_text(&w, "UploadId", id);
     err = op_xml_end(c, &w, "InitiateMultipartUploadResult");
+    (void)mp_trash_free(req->cfg, MP_TRASH_BUDGET);
     maybe_purge(c);
     return err;
 }
@@ -240,6 +243,8 @@ enum s3_err op_upload_part(struct s3_ctx *c)
     part_response_headers(c, &p);
     resp_header(c->resp, "Content-Length", "0");
     resp_finish(c->resp);
+    /* twice what this part stored: the trash shrinks faster than uploads fill it */
+    (void)mp_trash_free(req->cfg, 2 * (p.size + MP_TRAILER));
 out:
     if (err && b.err == err)
         err = body_error(c, &b, err);
@@ -325,7 +330,7 @@ static int clone_range(int dst, int src, long long off, long long len, long long
  * NULL) its checksum: shared extents when the filesystem can (the copy is then read
  * back for the hashes), else one bounded read/hash/write pass. */
 static enum s3_err copy_part(struct mp_part_tmp *t, int src, long long off, long long len,
-                             long long src_size, EVP_MD_CTX *md5, struct checksum *ck)
+                             long long src_size, struct hash_ctx *md5, struct checksum *ck)
 {
     if (len == 0)
         return S3E_OK;
@@ -343,7 +348,8 @@ static enum s3_err copy_part(struct mp_part_tmp *t, int src, long long off, long
             err = S3E_INTERNAL;         /* the source shrank under us */
             break;
         }
-        if (!EVP_DigestUpdate(md5, block, (size_t)n) || (ck && checksum_update(ck, block, (size_t)n) < 0))
+        hash_update(md5, block, (size_t)n);
+        if (ck && checksum_update(ck, block, (size_t)n) < 0)
             err = S3E_INTERNAL;
         else if (!cloned)
             err = mp_part_write(t, block, (size_t)n);
@@ -360,20 +366,16 @@ static enum s3_err upload_part_copy(struct s3_ctx *c, struct mp_upload *u, int n
     struct mp_part p;
     struct s3_meta sm;
     struct checksum ck;
-    EVP_MD_CTX *md5 = EVP_MD_CTX_new();
+    struct hash_ctx md5;
     char *sbucket = NULL, *skey = NULL;
     size_t sklen = 0;
     int sbfd = -1, sfd = -1;
     long long first = 0, last;
     unsigned char digest[CHECKSUM_MAX_DIGEST], md[16];
-    unsigned int mdlen;
     enum s3_err err;
     memset(&ck, 0, sizeof ck);
     memset(&p, 0, sizeof p);
-    if (!md5 || !EVP_DigestInit_ex(md5, EVP_md5(), NULL)) {
-        err = S3E_INTERNAL;
-        goto out;
-    }
+    hash_init(&md5, HASH_MD5);
     if ((err = parse_copy_source(c, &sbucket, &skey, &sklen)) || c->resp->state != RESP_HEADERS)
         goto out;
     if ((err = store_bucket_open(req->cfg, sbucket, &sbfd)) ||
@@ -413,13 +415,10 @@ static enum s3_err upload_part_copy(struct s3_ctx *c, struct mp_upload *u, int n
         goto out;
     }
     if ((err = mp_part_begin(u, &t)) ||
-        (err = copy_part(&t, sfd, first, last - first + 1, sm.size, md5,
+        (err = copy_part(&t, sfd, first, last - first + 1, sm.size, &md5,
                          u->alg != CK_NONE ? &ck : NULL)))
         goto out;
-    if (!EVP_DigestFinal_ex(md5, md, &mdlen)) {
-        err = S3E_INTERNAL;
-        goto out;
-    }
+    hash_final(&md5, md);
     p.number = n;
     p.size = last - first + 1;
     hex_encode(md, 16, p.md5);
@@ -444,7 +443,6 @@ static enum s3_err upload_part_copy(struct s3_ctx *c, struct mp_upload *u, int n
 out:
     mp_part_abort(u, &t);
     checksum_free(&ck);
-    EVP_MD_CTX_free(md5);
     if (sfd >= 0)
         close(sfd);
     if (sbfd >= 0)
@@ -573,17 +571,16 @@ static enum s3_err complete_reply(struct s3_ctx *c, const struct mp_done *d)
 static enum s3_err check_parts(struct mp_upload *u, const struct cpart *v,
                                int n, long long *sizes, struct mp_done *d)
 {
-    EVP_MD_CTX *md5 = EVP_MD_CTX_new();
+    struct hash_ctx md5;
     struct checksum ck;
     unsigned char bin[CHECKSUM_MAX_DIGEST], md[16];
-    unsigned int mdlen;
     char ckb64[CHECKSUM_B64_MAX];
     int composite = u->alg != CK_NONE && u->alg != CK_CRC64NVME &&
                     !(u->ck_type && strcmp(u->ck_type, "FULL_OBJECT") == 0);
     enum s3_err err = S3E_OK;
     memset(&ck, 0, sizeof ck);
-    if (!md5 || !EVP_DigestInit_ex(md5, EVP_md5(), NULL) ||
-        (composite && checksum_init(&ck, u->alg) < 0)) {
+    hash_init(&md5, HASH_MD5);
+    if (composite && checksum_init(&ck, u->alg) < 0) {
         err = S3E_INTERNAL;
         goto out;
     }
@@ -606,8 +603,10 @@ static enum s3_err check_parts(struct mp_upload *u, const struct cpart *v,
         }
         sizes[i] = p.size;
         d->size += p.size;
-        if (hex_decode(p.md5, 32, md, 16) < 0 || !EVP_DigestUpdate(md5, md, 16))
+        if (hex_decode(p.md5, 32, md, 16) < 0)
             err = S3E_INTERNAL;
+        else
+            hash_update(&md5, md, 16);
         composite = composite && p.ck_alg == u->alg &&
                     checksum_b64_decode(p.ck_alg, p.ck, strlen(p.ck), bin) == 0;
         if (composite && checksum_update(&ck, bin, checksum_digest_len(u->alg)) < 0)
@@ -615,10 +614,7 @@ static enum s3_err check_parts(struct mp_upload *u, const struct cpart *v,
     }
     if (err)
         goto out;
-    if (!EVP_DigestFinal_ex(md5, md, &mdlen)) {
-        err = S3E_INTERNAL;
-        goto out;
-    }
+    hash_final(&md5, md);
     hex_encode(md, 16, d->etag);
     snprintf(d->etag + 32, sizeof d->etag - 32, "-%d", n);
     d->parts = n;
@@ -630,7 +626,6 @@ static enum s3_err check_parts(struct mp_upload *u, const struct cpart *v,
     }
 out:
     checksum_free(&ck);
-    EVP_MD_CTX_free(md5);
     return err;
 }
 
@@ -675,6 +670,11 @@ static enum s3_err assemble(struct s3_ctx *c, struct mp_upload *u, const struct 
         int fd = -1;
         if (!(err = mp_part_open(u, v[i].number, &fd, &p)))
             err = p.size == sizes[i] ? store_put_copy(&put, fd, 0, p.size) : S3E_INTERNAL;
+        /* the part's cached pages are clean (fsynced by UploadPart) and the part is
+         * about to be dropped: give them back now, so the object's pages reuse them
+         * rather than Complete holding both copies in memory (multipart.h) */
+        if (fd >= 0 && req->cfg->fsync)
+            (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
         if (fd >= 0)
             close(fd);
     }
@@ -705,6 +705,8 @@ enum s3_err op_complete_multipart(struct s3_ctx *c)
     memset(&d, 0, sizeof d);
     if (err || (err = parse_complete(c, &v, &n)) || c->resp->state != RESP_HEADERS)
         goto out;
+    /* earlier Completes' parts: a bounded share, before this one adds its own */
+    (void)mp_trash_free(req->cfg, MP_TRASH_BUDGET);
     /* exclusive for the whole run: parts cannot change, a racing Complete or Abort
      * waits, then finds "done" or nothing */
     if ((e = mp_lock(&u, MP_LOCK_EXCLUSIVE))) {
@@ -722,7 +724,7 @@ enum s3_err op_complete_multipart(struct s3_ctx *c)
             err = S3E_NO_SUCH_UPLOAD;
             goto out;
         }
-        mp_drop_parts(&u);
+        mp_drop_parts(req->cfg, &u);     /* what a crash after "done" left */
         mp_unlock(&u);
         err = complete_reply(c, &d);
         goto out;
@@ -750,9 +752,11 @@ enum s3_err op_complete_multipart(struct s3_ctx *c)
         goto out;
     d.key = req->key;
     d.key_len = req->key_len;
-    /* the object is published; a lost marker only means a retry assembles again */
+    /* the object is published; a lost marker only means a retry assembles again.
+     * Once "done" is durable the parts go to the trash: a rename each, no data is
+     * freed here (multipart.h) */
     if (mp_done_write(req->cfg, &u, &d) == S3E_OK)
-        mp_drop_parts(&u);
+        mp_drop_parts(req->cfg, &u);
     else
         s3_io_logf(req->io, "request %s: upload %s completed but its marker could not be written",
                    req->request_id, u.id);
@@ -784,6 +788,7 @@ enum s3_err op_abort_multipart(struct s3_ctx *c)
         goto out;
     resp_status(c->resp, 204);
     resp_finish(c->resp);
+    (void)mp_trash_free(c->req->cfg, MP_TRASH_BUDGET);
 out:
     mp_close(&u);
     return err;

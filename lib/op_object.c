@@ -1,5 +1,6 @@
 /* op_object.c - GetObject, HeadObject, PutObject, DeleteObject, GetObjectTagging. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -266,7 +267,7 @@ static int part_range(struct s3_ctx *c, const struct s3_meta *m, int part, struc
     if (m->parts_count > 0) {
         const char *layout = s3_meta_get(m, MP_LAYOUT_HDR);
         if (part > m->parts_count) {
-            resp_error(c->resp, c->req, S3E_INVALID_RANGE, "The requested partnumber is not satisfiable");
+            resp_error(c->resp, c->req, S3E_INVALID_PART_NUMBER, NULL);
             return 0;
         }
         if (!(part == 1 && m->parts_count == 1) &&
@@ -278,7 +279,7 @@ static int part_range(struct s3_ctx *c, const struct s3_meta *m, int part, struc
         }
         resp_headerf(c->resp, "x-amz-mp-parts-count", "%d", m->parts_count);
     } else if (part != 1) {
-        resp_error(c->resp, c->req, S3E_INVALID_RANGE, "The requested partnumber is not satisfiable");
+        resp_error(c->resp, c->req, S3E_INVALID_PART_NUMBER, NULL);
         return 0;
     }
     rg->start = off;

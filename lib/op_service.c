@@ -3,10 +3,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
 
 #include "access.h"
 #include "config.h"
+#include "hash.h"
 #include "ops.h"
 #include "store.h"
 #include "uri.h"
@@ -34,9 +34,8 @@ enum s3_err op_xml_end(struct s3_ctx *c, struct xmlw *w, const char *root)
 void op_anonymous_owner(struct s3_owner *o)
 {
     static const char ak[] = "anonymous";
-    unsigned char md[32];
-    unsigned int n = 0;
-    EVP_Digest(ak, sizeof ak - 1, md, &n, EVP_sha256(), NULL);
+    unsigned char md[HASH_SHA256_LEN];
+    hash_once(HASH_SHA256, ak, sizeof ak - 1, md);
     hex_encode(md, 32, o->id);
     o->display_name = "anonymous";
 }

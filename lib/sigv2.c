@@ -19,11 +19,10 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "arena.h"
 #include "config.h"
+#include "hash.h"
 #include "request.h"
 #include "util.h"
 
@@ -286,11 +285,7 @@ int sigv2_string_to_sign(struct buf *out, const struct sigv2_request *r)
 void sigv2_hmac_sha1(const char *secret, size_t secret_len, const void *data, size_t len,
                      unsigned char out[20])
 {
-    unsigned int outlen = 0;
-    if (secret_len > (size_t)0x7fffffff ||
-        !HMAC(EVP_sha1(), secret, (int)secret_len, data, len, out, &outlen) ||
-        outlen != SHA1_LEN)
-        memset(out, 0, SHA1_LEN);
+    hash_hmac(HASH_SHA1, secret, secret_len, data, len, out);
 }
 
 /* HMAC of r's string to sign; 0 or -1. */

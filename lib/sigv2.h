@@ -72,7 +72,7 @@ int sigv2_canonical_resource(struct buf *out, const struct sigv2_request *r);
 /* Appends the whole StringToSign. 0 or -1. */
 int sigv2_string_to_sign(struct buf *out, const struct sigv2_request *r);
 
-/* HMAC-SHA1(secret, data) into out (zeros if OpenSSL fails). */
+/* HMAC-SHA1(secret, data) into out. */
 void sigv2_hmac_sha1(const char *secret, size_t secret_len, const void *data, size_t len,
                      unsigned char out[20]);
 /* Base64 signature of r under secret into out (SIGV2_SIG_LEN chars + NUL). 0 or -1. */

@@ -11,9 +11,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "hash.h"
 #include "uri.h"
 #include "util.h"
 
@@ -25,20 +24,16 @@
 
 void sigv4_sha256_hex(const void *data, size_t len, char out[65])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != SHA256_LEN)
-        memset(md, 0, SHA256_LEN);
+    unsigned char md[SHA256_LEN];
+    hash_once(HASH_SHA256, data, len, md);
     hex_encode(md, SHA256_LEN, out);
 }
 
-/* HMAC-SHA256 with an arbitrary key; out gets 32 bytes (zeros if OpenSSL fails). */
+/* HMAC-SHA256 with an arbitrary key; out gets 32 bytes. */
 static void hmac_raw(const void *key, size_t keylen, const void *data, size_t len,
                      unsigned char out[SHA256_LEN])
 {
-    unsigned int outlen = 0;
-    if (!HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &outlen) || outlen != SHA256_LEN)
-        memset(out, 0, SHA256_LEN);
+    hash_hmac(HASH_SHA256, key, keylen, data, len, out);
 }
 
 void sigv4_hmac_hex(const unsigned char key[32], const void *data, size_t len, char out[65])
@@ -58,14 +53,11 @@ static size_t secret_key(const char *secret, unsigned char k[HMAC_BLOCK])
         memcpy(k + 4, secret, slen);
         return slen + 4;
     }
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned int n = 0;
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-        !EVP_DigestUpdate(ctx, "AWS4", 4) || !EVP_DigestUpdate(ctx, secret, slen) ||
-        !EVP_DigestFinal_ex(ctx, k, &n) || n != SHA256_LEN)
-        memset(k, 0, SHA256_LEN);
-    EVP_MD_CTX_free(ctx);
-    return SHA256_LEN;
+    struct hash_ctx h;
+    hash_init(&h, HASH_SHA256);
+    hash_update(&h, "AWS4", 4);
+    hash_update(&h, secret, slen);
+    return hash_final(&h, k);
 }
 
 void sigv4_signing_key(const char *secret, const char *date, size_t date_len,

@@ -19,6 +19,7 @@
 #include "store.h"
 #include "config.h"
 #include "meta.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,6 +39,7 @@
 #define PUBLISH_RETRIES 64     /* parents pruned under us by concurrent deletes */
 #define TMP_RETRIES 8
 #define MAX_DEPTH (S3_MAX_KEY_LEN / 2 + 1)
+#define STORE_WRITEBACK_STEP (8LL << 20)  /* start writeback every 8 MiB written */
 
 enum s3_err store_errno(int err)
 {
@@ -408,6 +410,31 @@ static void prune_parents(const struct s3_config *cfg, int bucketfd, const char 
 
 /* ---- PUT ---- */
 
+int store_write_atomic(const struct s3_config *cfg, int dir, const char *name,
+                       const char *tmp_prefix, const void *data, size_t len)
+{
+    char tmp[64];
+    int fd = -1, e = EEXIST;
+    for (int i = 0; i < TMP_RETRIES && fd < 0 && e == EEXIST; i++) {
+        store_tmp_name(tmp, sizeof tmp, tmp_prefix);
+        fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        e = fd < 0 ? errno : 0;
+    }
+    if (fd < 0)
+        return e;
+    if (write_all(fd, data, len) != 0 || (cfg->fsync && fsync(fd) != 0))
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (!e && renameat(dir, tmp, dir, name) != 0)
+        e = errno;
+    if (e) {
+        unlinkat(dir, tmp, 0);
+        return e;
+    }
+    return cfg->fsync && fsync(dir) != 0 ? errno : 0;
+}
+
 enum s3_err store_put_begin(struct store_put *p, const struct s3_config *cfg, int bucketfd,
                             const char *key, size_t key_len)
 {
@@ -485,6 +512,13 @@ enum s3_err store_put_write(struct store_put *p, const void *data, size_t len)
         s += w;
         len -= (size_t)w;
         p->written += w;
+    }
+    /* with fsync on, start writeback as the body arrives, so the final fsync has little
+     * left to wait for and the disk works while the request is still hashing */
+    if (p->cfg->fsync && p->written - p->flushing >= STORE_WRITEBACK_STEP) {
+        (void)sync_file_range(p->fd, p->flushing, p->written - p->flushing,
+                              SYNC_FILE_RANGE_WRITE);
+        p->flushing = p->written;
     }
     return S3E_OK;
 }

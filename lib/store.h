@@ -91,6 +91,7 @@ struct store_put {
     int tmpdirfd;               /* directory the temp file lives in (named fallback) */
     char tmpname[64];           /* "" when O_TMPFILE is used */
     long long written;
+    long long flushing;         /* bytes handed to writeback early (cfg->fsync) */
     int failed;
 };
 /* p->key points at the caller's key, which must stay valid until commit or abort.
@@ -144,6 +145,14 @@ int store_reserved_name(const char *p, size_t len);
 /* Writes prefix followed by 16 random hex digits (getrandom) into out. */
 void store_tmp_name(char *out, size_t outsz, const char *prefix);
 #define STORE_TMP_PREFIX ".s3cgi-tmp-"   /* temp files beside objects: reserved, never listed */
+
+/* Replaces dir/name with a file holding data[0..len) atomically: a temp file
+ * "<tmp_prefix><random>" in dir (mode 0600), written, fsynced (cfg->fsync), renamed over
+ * name, then dir fsynced (cfg->fsync). The temp file is gone whatever happens.
+ * 0, or the errno of the step that failed (callers map it: store_errno). For small
+ * records (metadata sidecars, bucket records, upload state), not object bodies. */
+int store_write_atomic(const struct s3_config *cfg, int dir, const char *name,
+                       const char *tmp_prefix, const void *data, size_t len);
 
 /* Maps an errno from a filesystem call to the S3 error (ENOSPC -> S3E_NO_SPACE, ...). */
 enum s3_err store_errno(int err);

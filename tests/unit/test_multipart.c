@@ -3,6 +3,7 @@
  * retry), Abort, ListParts, ListMultipartUploads, GET ?partNumber, and purge.
  * Authentication is bypassed with "anonymous = full". */
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,7 +281,7 @@ START_TEST(test_part_number_single_part_object)
     ck_assert_str_eq(reply_header(&r, "Content-Range", got, sizeof got), "bytes 0-9/10");
     ck_assert_ptr_null(reply_header(&r, "x-amz-mp-parts-count", got, sizeof got));
     reply_free(&r);
-    expect("GET", "/bkt/s?partNumber=2", NULL, 416, "InvalidRange", NULL);
+    expect("GET", "/bkt/s?partNumber=2", NULL, 416, "InvalidPartNumber", NULL);
     expect("HEAD", "/bkt/s?partNumber=2", NULL, 416, NULL, NULL);
     expect("GET", "/bkt/s?partNumber=10001", NULL, 400, "InvalidArgument", NULL);
 }
@@ -873,6 +874,163 @@ START_TEST(test_purge)
 }
 END_TEST
 
+/* Entries and bytes in the trash (root/.s3cgi/multipart/.trash). */
+static void trash_usage(int *files, long long *bytes)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/.s3cgi/multipart/.trash", root);
+    *files = 0;
+    *bytes = 0;
+    DIR *d = opendir(p);
+    if (!d)
+        return;
+    struct dirent *de;
+    struct stat st;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
+            continue;
+        ck_assert_int_eq(fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW), 0);
+        (*files)++;
+        *bytes += st.st_size;
+    }
+    closedir(d);
+}
+
+/* Complete moves the parts (listed or not) to the trash instead of unlinking them;
+ * a retry still answers the same; the trash is freed with bounded work by later
+ * requests and by purge (multipart.h). */
+/* Creates an upload of path, uploads datas[0..1] as parts 1 and 2, completes it;
+ * id gets the upload id. */
+static void complete_two_parts(const char *path, char *id, char *const *datas,
+                               const size_t *lens)
+{
+    int nums[2] = { 1, 2 };
+    char uri[256];
+    create_upload(path, NULL, id);
+    upload_part(path, id, 1, datas[0], lens[0]);
+    upload_part(path, id, 2, datas[1], lens[1]);
+    char *xml = complete_xml(2, nums, datas, lens);
+    snprintf(uri, sizeof uri, "%s?uploadId=%s", path, id);
+    expect("POST", uri, xml, 200, NULL, NULL);
+    free(xml);
+}
+
+START_TEST(test_trash)
+{
+    expect("PUT", "/bkt", NULL, 200, NULL, NULL);
+    char id[64], uri[256], rel[256], got[256], first[256];
+    create_upload("/bkt/t", NULL, id);
+    size_t lens[2] = { 5 * MIB, 5 * MIB };
+    char *datas[2] = { pattern(lens[0], 7), pattern(lens[1], 8) };
+    upload_part("/bkt/t", id, 1, datas[0], lens[0]);
+    upload_part("/bkt/t", id, 2, datas[1], lens[1]);
+    upload_part("/bkt/t", id, 3, "unlisted", 8);
+    int nums[2] = { 1, 2 };
+    char *xml = complete_xml(2, nums, datas, lens);
+    snprintf(uri, sizeof uri, "/bkt/t?uploadId=%s", id);
+    struct reply r;
+    request(&r, "POST", uri, xml, strlen(xml), NULL);
+    ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+    element(r.body, "ETag", first, sizeof first);
+    reply_free(&r);
+
+    /* the upload keeps no part; the trash has all three, whole */
+    for (int n = 1; n <= 3; n++) {
+        snprintf(rel, sizeof rel, ".s3cgi/multipart/bkt/%s/p%05d", id, n);
+        ck_assert(!path_exists(rel));
+        snprintf(rel, sizeof rel, ".s3cgi/multipart/.trash/%s-p%05d", id, n);
+        ck_assert_msg(path_exists(rel), "%s", rel);
+    }
+    int files;
+    long long bytes, total = 2 * (5 * MIB + MP_TRAILER) + 8 + MP_TRAILER;
+    trash_usage(&files, &bytes);
+    ck_assert_int_eq(files, 3);
+    ck_assert_int_eq(bytes, total);
+    expect("GET", uri, NULL, 404, "NoSuchUpload", NULL);          /* ListParts */
+    request(&r, "GET", "/bkt?uploads", NULL, 0, NULL);
+    ck_assert_ptr_null(strstr(r.body, id));
+    reply_free(&r);
+    request(&r, "GET", "/bkt/t", NULL, 0, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, 10 * MIB);
+    ck_assert_int_eq(memcmp(r.body, datas[0], lens[0]), 0);
+    ck_assert_int_eq(memcmp(r.body + lens[0], datas[1], lens[1]), 0);
+    reply_free(&r);
+
+    /* bounded work: 1 MiB of budget frees about 1 MiB (a file larger than what is
+     * left is shortened from its end) */
+    long long freed = mp_trash_free(&cfg, MIB);
+    ck_assert_int_le(freed, MIB);
+    ck_assert_int_ge(freed, MIB - (128 << 10));
+    trash_usage(&files, &bytes);
+    ck_assert_int_ge(files, 2);
+    ck_assert_int_eq(bytes, total - freed);
+    ck_assert_int_eq(mp_trash_free(&cfg, 0), 0);
+
+    /* a retried Complete answers the same, and frees (MP_TRASH_BUDGET) the rest */
+    request(&r, "POST", uri, xml, strlen(xml), NULL);
+    ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+    ck_assert_str_eq(element(r.body, "ETag", got, sizeof got), first);
+    reply_free(&r);
+    trash_usage(&files, &bytes);
+    ck_assert_int_eq(files, 0);
+    free(xml);
+
+    /* a part upload frees up to twice its size */
+    complete_two_parts("/bkt/u", id, datas, lens);
+    total = 2 * (5 * MIB + MP_TRAILER);
+    trash_usage(&files, &bytes);
+    ck_assert_int_eq(bytes, total);
+    char other[64];
+    create_upload("/bkt/v", NULL, other);       /* Create: MP_TRASH_BUDGET */
+    trash_usage(&files, &bytes);
+    ck_assert_int_eq(files, 0);
+    complete_two_parts("/bkt/u", id, datas, lens);
+    upload_part("/bkt/v", other, 1, "0123456789", 10);
+    trash_usage(&files, &bytes);
+    ck_assert_int_eq(bytes, total - 2 * (10 + MP_TRAILER));
+
+    /* purge: a DONE upload's leftover part (a crash after "done") goes to the trash,
+     * and the full purge frees all of it */
+    snprintf(rel, sizeof rel, "%s/.s3cgi/multipart/bkt/%s/p00009", root, id);
+    FILE *f = fopen(rel, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("left behind", f);
+    fclose(f);
+    struct mp_purge_opts o = { 0 };
+    struct mp_purge_stats st;
+    ck_assert_int_eq(mp_purge(&cfg, &o, time(NULL), &st), S3E_OK);
+    ck_assert_int_eq(st.uploads_removed, 0);
+    ck_assert_int_eq(st.trash_freed, bytes + 11);
+    ck_assert(access(rel, F_OK) != 0);
+    trash_usage(&files, &bytes);
+    ck_assert_int_eq(files, 0);
+
+    /* Abort moves the parts to the trash too, then frees MP_TRASH_BUDGET of it: of
+     * 14 x 5 MiB, what is over the budget is still there, the upload is gone */
+    create_upload("/bkt/w", NULL, id);
+    for (int n = 1; n <= 14; n++)
+        upload_part("/bkt/w", id, n, datas[0], lens[0]);
+    trash_usage(&files, &bytes);
+    ck_assert_int_eq(files, 0);
+    snprintf(uri, sizeof uri, "/bkt/w?uploadId=%s", id);
+    expect("DELETE", uri, NULL, 204, NULL, NULL);
+    expect("DELETE", uri, NULL, 404, "NoSuchUpload", NULL);
+    snprintf(rel, sizeof rel, ".s3cgi/multipart/bkt/%s", id);
+    ck_assert(!path_exists(rel));
+    trash_usage(&files, &bytes);
+    ck_assert_int_gt(files, 0);
+    /* (each file removed also counts 64 KiB of the budget) */
+    ck_assert_int_ge(bytes, 14 * (5 * MIB + MP_TRAILER) - MP_TRASH_BUDGET);
+    ck_assert_int_le(bytes, 14 * (5 * MIB + MP_TRAILER) - MP_TRASH_BUDGET + 14 * (64 << 10));
+    ck_assert_int_eq(mp_purge(&cfg, &o, time(NULL), &st), S3E_OK);
+    trash_usage(&files, &bytes);
+    ck_assert_int_eq(files, 0);
+    for (int i = 0; i < 2; i++)
+        free(datas[i]);
+}
+END_TEST
+
 /* Runs n children, child i sending method uri with bodies[i]; collects each status
  * and ETag (from the header, else from the XML body) into out[i] as "STATUS ETAG". */
 static void run_concurrently(int n, const char *method, const char *uri, char *const *bodies,
@@ -1028,6 +1186,7 @@ int main(void)
     tcase_add_test(tc, test_nothing_staged_is_visible);
     tcase_add_test(tc, test_checksums);
     tcase_add_test(tc, test_purge);
+    tcase_add_test(tc, test_trash);
     tcase_add_test(tc, test_concurrent_completes);
     tcase_add_test(tc, test_concurrent_same_part);
     tcase_add_test(tc, test_layout);

@@ -326,6 +326,7 @@ static const struct {
     { S3E_INVALID_LOCATION_CONSTRAINT, 400, "InvalidLocationConstraint", NULL },
     { S3E_INVALID_PART, 400, "InvalidPart", NULL },
     { S3E_INVALID_PART_ORDER, 400, "InvalidPartOrder", NULL },
+    { S3E_INVALID_PART_NUMBER, 416, "InvalidPartNumber", "The requested partnumber is not satisfiable" },
     { S3E_INVALID_RANGE, 416, "InvalidRange", "The requested range is not satisfiable" },
     { S3E_INVALID_REQUEST, 400, "InvalidRequest", NULL },
     { S3E_INVALID_URI, 400, "InvalidURI", NULL },

@@ -1,11 +1,16 @@
-/* test_util.c - util (hex, base64, numbers, UTF-8, time), buf and arena. */
+/* test_util.c - util (hex, base64, numbers, UTF-8, time), buf, arena and hash. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "arena.h"
 #include "buf.h"
+#include "hash.h"
+#include "hashpipe.h"
 #include "util.h"
 
 START_TEST(test_hex)
@@ -171,6 +176,94 @@ START_TEST(test_arena)
 }
 END_TEST
 
+/* hash.c against published vectors and against OpenSSL's EVP/HMAC as a reference,
+ * over many lengths and split points (block boundaries, keys longer than a block). */
+START_TEST(test_hash)
+{
+    unsigned char out[HASH_MAX_LEN], ref[EVP_MAX_MD_SIZE];
+    char hex[2 * HASH_MAX_LEN + 1];
+    hash_once(HASH_MD5, "abc", 3, out);
+    hex_encode(out, 16, hex);
+    ck_assert_str_eq(hex, "900150983cd24fb0d6963f7d28e17f72");
+    hash_once(HASH_SHA1, "abc", 3, out);
+    hex_encode(out, 20, hex);
+    ck_assert_str_eq(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    hash_once(HASH_SHA256, "abc", 3, out);
+    hex_encode(out, 32, hex);
+    ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    /* RFC 4231 test case 2 and RFC 2202 test case 2 */
+    ck_assert_uint_eq(hash_hmac(HASH_SHA256, "Jefe", 4, "what do ya want for nothing?", 28, out), 32);
+    hex_encode(out, 32, hex);
+    ck_assert_str_eq(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    ck_assert_uint_eq(hash_hmac(HASH_SHA1, "Jefe", 4, "what do ya want for nothing?", 28, out), 20);
+    hex_encode(out, 20, hex);
+    ck_assert_str_eq(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+
+    static unsigned char data[1000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(i * 131 + 7);
+    const EVP_MD *mds[] = { EVP_md5(), EVP_sha1(), EVP_sha256() };
+    for (int alg = HASH_MD5; alg <= HASH_SHA256; alg++) {
+        for (size_t len = 0; len <= sizeof data; len += 37) {
+            unsigned int rl = 0;
+            struct hash_ctx h;
+            hash_init(&h, (enum hash_alg)alg);
+            hash_update(&h, data, len / 3);
+            hash_update(&h, data + len / 3, len - len / 3);
+            size_t n = hash_final(&h, out);
+            ck_assert(EVP_Digest(data, len, ref, &rl, mds[alg], NULL));
+            ck_assert_uint_eq(n, rl);
+            ck_assert_mem_eq(out, ref, n);
+            if (alg == HASH_MD5)
+                continue;
+            /* keys of 0..200 bytes: shorter than, equal to and longer than a block */
+            size_t klen = len % 201;
+            n = hash_hmac((enum hash_alg)alg, data + 500, klen, data, len, out);
+            ck_assert_ptr_nonnull(HMAC(mds[alg], data + 500, (int)klen, data, len, ref, &rl));
+            ck_assert_uint_eq(n, rl);
+            ck_assert_mem_eq(out, ref, n);
+        }
+    }
+}
+END_TEST
+
+/* hashpipe gives the digest of exactly the bytes fed, in order, across ring wraps and
+ * feeds larger than the ring; freeing an unfinished pipe joins its thread. */
+START_TEST(test_hashpipe)
+{
+    size_t total = 3 * HASHPIPE_RING + 12345;
+    unsigned char *data = malloc(total), want[HASH_MAX_LEN], got[HASH_MAX_LEN];
+    ck_assert_ptr_nonnull(data);
+    for (size_t i = 0; i < total; i++)
+        data[i] = (unsigned char)((i * 2654435761u) >> 13);
+    struct hash_ctx h;
+    hash_init(&h, HASH_MD5);
+    hash_update(&h, data, 1000);            /* a context that already holds data */
+    struct hashpipe *p = hashpipe_start(&h);
+    ck_assert_ptr_nonnull(p);
+    size_t off = 1000, step = 1;
+    while (off < total) {
+        size_t n = step < total - off ? step : total - off;
+        hashpipe_feed(p, data + off, n);
+        off += n;
+        step = step * 3 + 7;                /* 1, 10, 37, ... up to several rings */
+        if (step > 2 * HASHPIPE_RING)
+            step = 4099;
+    }
+    ck_assert_uint_eq(hashpipe_finish(p, got), 16);
+    hashpipe_free(p);
+    hash_once(HASH_MD5, data, total, want);
+    ck_assert_mem_eq(got, want, 16);
+
+    hash_init(&h, HASH_SHA256);
+    p = hashpipe_start(&h);
+    ck_assert_ptr_nonnull(p);
+    hashpipe_feed(p, data, total);
+    hashpipe_free(p);                       /* never finished: must not hang or leak */
+    free(data);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("util");
@@ -184,6 +277,8 @@ int main(void)
     tcase_add_test(tc, test_http_token);
     tcase_add_test(tc, test_buf_cap);
     tcase_add_test(tc, test_arena);
+    tcase_add_test(tc, test_hash);
+    tcase_add_test(tc, test_hashpipe);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
