@@ -3,12 +3,13 @@
 
     auth_neg.py --endpoint URL --access-key AK --secret-key SK --region R --bucket B --root DIR
 
-Signs requests itself (hashlib/hmac): header-signed PUTs, presigned URLs, and aws-chunked
-bodies in the three streaming forms (STREAMING-AWS4-HMAC-SHA256-PAYLOAD, its -TRAILER
-variant, STREAMING-UNSIGNED-PAYLOAD-TRAILER). First positive controls (each form is
-accepted and stores exactly the decoded bytes), then broken requests aimed at an existing
-object: tampered chunk data, bad chunk / final-chunk / trailer signatures, a missing final
-chunk, wrong trailer and header checksums, wrong x-amz-decoded-content-length, expired
+Signs requests itself (the SigV4 signer of hardening/s3h.py): header-signed PUTs,
+presigned URLs, and aws-chunked bodies in the three streaming forms
+(STREAMING-AWS4-HMAC-SHA256-PAYLOAD, its -TRAILER variant,
+STREAMING-UNSIGNED-PAYLOAD-TRAILER). First positive controls (each form is accepted
+and stores exactly the decoded bytes), then broken requests aimed at an existing object:
+tampered chunk data, bad chunk / final-chunk / trailer signatures, a missing final chunk,
+wrong trailer and header checksums, wrong x-amz-decoded-content-length, expired
 presigned URLs, a wrong region, a clock 20 minutes off. Each must get its S3 error code,
 and the data root DIR must be byte-for-byte unchanged (recursive listing, sizes, sha256 of
 every file, user.* xattrs; ROOT/.s3cgi's temporary files excluded) and the old object
@@ -19,7 +20,6 @@ import argparse
 import binascii
 import datetime
 import hashlib
-import hmac
 import http.client
 import os
 import re
@@ -27,81 +27,8 @@ import sys
 import urllib.parse
 import zlib
 
-EMPTY_SHA = hashlib.sha256(b"").hexdigest()
-
-
-def ok(name):
-    print("ok   %s" % name, flush=True)
-
-
-def bad(name, why):
-    print("FAIL %s: %s" % (name, " ".join(str(why).split())[:400]), flush=True)
-
-
-def uri_enc(s, slash_ok):
-    safe = "-_.~" + ("/" if slash_ok else "")
-    return urllib.parse.quote(s, safe=safe)
-
-
-def amz_now(offset=0):
-    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset)
-    return t.strftime("%Y%m%dT%H%M%SZ")
-
-
-class Signer:
-    def __init__(self, ak, sk, region):
-        self.ak, self.sk, self.region = ak, sk, region
-
-    def key(self, date, region=None):
-        k = ("AWS4" + self.sk).encode()
-        for part in (date, region or self.region, "s3", "aws4_request"):
-            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
-        return k
-
-    def scope(self, amz_date, region=None):
-        return "%s/%s/s3/aws4_request" % (amz_date[:8], region or self.region)
-
-    @staticmethod
-    def canonical(method, path, query, headers, payload_hash):
-        cq = "&".join("%s=%s" % (uri_enc(k, False), uri_enc(v, False)) for k, v in sorted(query))
-        names = sorted(headers)
-        ch = "".join("%s:%s\n" % (n, " ".join(str(headers[n]).split())) for n in names)
-        return "\n".join([method, uri_enc(path, True), cq, ch, ";".join(names), payload_hash]), ";".join(names)
-
-    def sign(self, method, path, query, headers, payload_hash, amz_date, region=None):
-        """Adds x-amz-date, x-amz-content-sha256 and Authorization to headers (lowercase
-        names, host included); returns the seed signature."""
-        headers["x-amz-date"] = amz_date
-        headers["x-amz-content-sha256"] = payload_hash
-        creq, signed = self.canonical(method, path, query, headers, payload_hash)
-        scope = self.scope(amz_date, region)
-        sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
-        sig = hmac.new(self.key(amz_date[:8], region), sts.encode(), hashlib.sha256).hexdigest()
-        headers["authorization"] = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
-            self.ak, scope, signed, sig)
-        return sig
-
-    def presign(self, method, path, host, amz_date, expires, region=None):
-        """Query string of a presigned URL (UNSIGNED-PAYLOAD, only host signed)."""
-        scope = self.scope(amz_date, region)
-        q = [("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("X-Amz-Credential", "%s/%s" % (self.ak, scope)),
-             ("X-Amz-Date", amz_date), ("X-Amz-Expires", str(expires)), ("X-Amz-SignedHeaders", "host")]
-        creq, _ = self.canonical(method, path, q, {"host": host}, "UNSIGNED-PAYLOAD")
-        sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
-        sig = hmac.new(self.key(amz_date[:8], region), sts.encode(), hashlib.sha256).hexdigest()
-        q.append(("X-Amz-Signature", sig))
-        return "&".join("%s=%s" % (uri_enc(k, False), uri_enc(v, False)) for k, v in q)
-
-    def chunk_sig(self, amz_date, prev, data):
-        sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, self.scope(amz_date), prev, EMPTY_SHA,
-                         hashlib.sha256(data).hexdigest()])
-        return hmac.new(self.key(amz_date[:8]), sts.encode(), hashlib.sha256).hexdigest()
-
-    def trailer_sig(self, amz_date, prev, trailer_lines):
-        sts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, self.scope(amz_date), prev,
-                         hashlib.sha256(trailer_lines.encode()).hexdigest()])
-        return hmac.new(self.key(amz_date[:8]), sts.encode(), hashlib.sha256).hexdigest()
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hardening"))
+from s3h import Signer, amz_now, bad, ok  # noqa: E402  (the signer the hardening suites use)
 
 def crc32_b64(data):
     return binascii.b2a_base64((zlib.crc32(data) & 0xffffffff).to_bytes(4, "big"), newline=False).decode()
@@ -147,7 +74,7 @@ class Endpoint:
         p = self.path(bucket, key)
         h = {"host": self.hostport}
         h.update(extra or {})
-        self.s.sign(method, p, [], h, payload_hash or hashlib.sha256(body).hexdigest(), date or amz_now(), region)
+        self.s.sign(method, p, "", h, payload_hash or hashlib.sha256(body).hexdigest(), date or amz_now(), region)
         return self.send(method, p, h, body)
 
     def streaming(self, bucket, key, data, form, chunk=65536, date=None, mutate=None, decoded_len=None):
@@ -165,7 +92,7 @@ class Endpoint:
             h["x-amz-trailer"] = "x-amz-checksum-crc32"
         # Content-Length is not known before the body is built, and S3 signers sign it:
         # leave it unsigned here (it is not an x-amz-* header, so that is allowed).
-        seed = self.s.sign("PUT", p, [], h, mode, date)
+        seed = self.s.sign("PUT", p, "", h, mode, date)
         parts, prev = [], seed
         for d in split(data, chunk) + [b""]:
             part = {"kind": "data" if d else "final", "size": len(d), "data": d, "sig": None}

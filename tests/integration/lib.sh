@@ -15,6 +15,31 @@ ok()   { PASS=$((PASS + 1)); echo "ok   $CTX $1"; }
 bad()  { FAIL=$((FAIL + 1)); FAILED+=("$CTX $1"); echo "FAIL $CTX $1: $2"; }
 skip() { SKIP=$((SKIP + 1)); echo "skip $CTX $1: $2"; }
 
+# missing_tools CMD...: " CMD" for each command found neither on PATH nor in /usr/sbin.
+missing_tools() {
+    local p
+    for p in "$@"; do
+        command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] || printf ' %s' "$p"
+    done
+}
+
+# require_prerequisites HINT: when $missing lists anything, one FAIL line naming it
+# (and HINT), the totals, and exit 1.
+require_prerequisites() {
+    [ -z "$missing" ] && return 0
+    bad "prerequisites" "missing:$missing${1:+ ($1)}"
+    echo "$PASS passed, $FAIL failed"
+    exit 1
+}
+
+# isolate_clients: clients talk to 127.0.0.1 directly and see no user configuration.
+isolate_clients() {
+    unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy AWS_PROFILE \
+          AWS_ENDPOINT_URL AWS_SESSION_TOKEN AWS_CA_BUNDLE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
+    export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+    export PYTHONDONTWRITEBYTECODE=1 AWS_EC2_METADATA_DISABLED=true
+}
+
 # Squeezes command output into one line for a FAIL message.
 brief() { printf '%s' "$1" | tr '\n' ' ' | cut -c1-400; }
 

@@ -85,19 +85,10 @@ missing=""
 [ -x "$BUILD/fcgi/s3cgi-fcgi" ] || missing="$missing $BUILD/fcgi/s3cgi-fcgi"
 [ -x "$BUILD/cgi/s3cgi-cgi" ] || missing="$missing $BUILD/cgi/s3cgi-cgi"
 "$PY" -c 'import boto3' 2>/dev/null || missing="$missing boto3-for-$PY"
-for p in curl "$AWS_BIN" s3cmd rclone lighttpd nginx apache2 spawn-fcgi fcgiwrap timeout setsid node npm; do
-    command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    bad "prerequisites" "missing:$missing (scripts/install-deps.sh test; make)"
-    echo "$PASS passed, $FAIL failed"
-    exit 1
-fi
-
-# Clients must talk to 127.0.0.1 directly, and see no user configuration.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy AWS_PROFILE \
-      AWS_ENDPOINT_URL AWS_SESSION_TOKEN AWS_CA_BUNDLE
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+missing="$missing$(missing_tools curl "$AWS_BIN" s3cmd rclone lighttpd nginx apache2 spawn-fcgi fcgiwrap \
+                                 timeout setsid node npm)"
+require_prerequisites "scripts/install-deps.sh test; make"
+isolate_clients
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/s3cgi-it.XXXXXX") || exit 1
 chmod 0755 "$WORK"     # Apache's CGI (www-data when run as root) walks into data roots
@@ -160,11 +151,10 @@ export AWS_BIN AK SK REGION PY BIG BIG100 SMALL EMPTY PLACED MP_ETAG FCGI_BIN HE
 # several users (client_auth.sh): the first line is "AK SK admin", as s3cgi-serve writes
 export VHOST_DOMAIN=s3.test
 auth_credentials "$WORK/credentials"
-export PYTHONDONTWRITEBYTECODE=1
 
 export AWS_CONFIG_FILE=$WORK/aws.config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws.credentials
 export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=$REGION
-export AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=1
+export AWS_PAGER="" AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=1
 # (What `aws configure set default.s3.X` writes, without starting the CLI three times.
 # multipart_threshold 64MB: one PUT per object in every suite but the multipart one,
 # which writes its own files; it relies on the s3 block being last.)

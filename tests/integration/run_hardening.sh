@@ -55,18 +55,9 @@ for b in fcgi/s3cgi-fcgi cgi/s3cgi-cgi admin/s3cgi-admin; do
     [ -x "$BINSRC/$b" ] || missing="$missing $BINSRC/$b"
 done
 "$PY" -c 'import boto3' 2>/dev/null || missing="$missing boto3-for-$PY"
-for p in curl lighttpd timeout setsid; do
-    command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    bad "prerequisites" "missing:$missing"
-    echo "$PASS passed, $FAIL failed"
-    exit 1
-fi
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy AWS_PROFILE \
-      AWS_ENDPOINT_URL AWS_SESSION_TOKEN AWS_CA_BUNDLE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-export PYTHONDONTWRITEBYTECODE=1 AWS_EC2_METADATA_DISABLED=true
+missing="$missing$(missing_tools curl lighttpd timeout setsid)"
+require_prerequisites
+isolate_clients
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/s3cgi-hard.XXXXXX") || exit 1
 chmod 0755 "$WORK"

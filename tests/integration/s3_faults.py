@@ -64,6 +64,22 @@ def sha256_of_object(s3, bucket, key):
     return h.hexdigest(), n
 
 
+def whole_or_absent(s3, bucket, key, size, sha, etag, state):
+    """After a kill: None when key is absent, or whole (length, sha256 and ETag as
+    expected); state["after-kill"] records which. Else what is wrong."""
+    st, h = outcome(lambda: s3.head_object(Bucket=bucket, Key=key))
+    if st == 404:
+        state["after-kill"] = "absent"
+        return None
+    if st != 200:
+        return "HEAD answered %r %r" % (st, h)
+    got = sha256_of_object(s3, bucket, key)
+    if h["ContentLength"] != size or got != (sha, size) or h["ETag"].strip('"') != etag:
+        return "a partial object is visible: %d bytes, ETag %s" % (got[1], h["ETag"])
+    state["after-kill"] = "whole"
+    return None
+
+
 def mp_etag_of(md5s):
     return "%s-%d" % (hashlib.md5(b"".join(bytes.fromhex(m) for m in md5s)).hexdigest(), len(md5s))
 
@@ -399,21 +415,8 @@ def case_kill_complete(s3, bucket):
           lambda: wait_respawn(s3, killed, bucket))
 
     state = {}
-
-    def whole_or_absent():
-        st, h = outcome(lambda: s3.head_object(Bucket=bucket, Key=key))
-        if st == 404:
-            state["after-kill"] = "absent"
-            return None
-        if st != 200:
-            return "HEAD answered %r %r" % (st, h)
-        sha, n = sha256_of_object(s3, bucket, key)
-        if h["ContentLength"] != size or sha != data_sha or h["ETag"].strip('"') != want:
-            return "a partial object is visible: %d bytes, ETag %s" % (n, h["ETag"])
-        state["after-kill"] = "whole"
-        return None
-
-    check("after the kill the object is whole or absent, never partial", whole_or_absent)
+    check("after the kill the object is whole or absent, never partial",
+          lambda: whole_or_absent(s3, bucket, key, size, data_sha, want, state))
 
     def retry():
         r = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={"Parts": plist})
@@ -465,21 +468,8 @@ def case_kill_put(s3, bucket):
     check("the web server starts new FastCGI processes after the kill",
           lambda: wait_respawn(s3, killed, bucket))
     state = {}
-
-    def whole_or_absent():
-        st, h = outcome(lambda: s3.head_object(Bucket=bucket, Key=key))
-        if st == 404:
-            state["after-kill"] = "absent"
-            return None
-        if st != 200:
-            return "HEAD answered %r %r" % (st, h)
-        got = sha256_of_object(s3, bucket, key)
-        if got != (sha, size):
-            return "a partial object is visible: %d bytes" % got[1]
-        state["after-kill"] = "whole"
-        return None
-
-    check("after the kill the object is absent or whole, never partial", whole_or_absent)
+    check("after the kill the object is absent or whole, never partial",
+          lambda: whole_or_absent(s3, bucket, key, size, sha, etag, state))
 
     def leftovers():
         # Named temp files (".s3cgi-tmp-*", where O_TMPFILE is unsupported) are hidden

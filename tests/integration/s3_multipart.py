@@ -133,9 +133,9 @@ def main():
         return None
 
     check("HEAD partNumber=%d -> the length of that part, parts count" % nparts, part_head)
-    check("GET partNumber=%d (past the last) -> 416" % (nparts + 1),
+    check("GET partNumber=%d (past the last) -> 416 InvalidPartNumber" % (nparts + 1),
           lambda: expect_error(lambda: s3.get_object(Bucket=B, Key="mp.bin", PartNumber=nparts + 1),
-                               416, None))
+                               416, "InvalidPartNumber"))
     check("GET partNumber=0 -> 400 InvalidArgument",
           lambda: expect_error(lambda: s3.get_object(Bucket=B, Key="mp.bin", PartNumber=0),
                                400, "InvalidArgument"))

@@ -11,7 +11,8 @@ Families: path escapes in every encoding, reserved names, symlinks out of the ro
 headers, long keys, too many query parameters, invalid UTF-8, bogus Content-Length,
 part numbers, max-keys, ranges, hostile XML for CreateBucket / Complete / DeleteObjects,
 and signature tricks. Before and after every case the whole tree under --root (names,
-types, modes, sizes, sha256, symlink targets, xattrs; root/.s3cgi/tmp excluded) and
+types, modes, sizes, sha256, symlink targets, xattrs; root/.s3cgi/tmp and the multipart
+trash excluded) and
 under --outside is snapshotted; any difference fails the case, as does any response
 that carries the outside secret. Prints ok/FAIL lines and "hostile cases tried: N".
 """
@@ -915,17 +916,8 @@ def foreign_chunks(ep, path):
 
 
 def presigned(ep, method, path, expires):
-    from s3h import canonical_uri, canonical_query
-    import hmac
-    date = amz_now()
-    scope = ep.signer.scope(date)
-    qs = ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%s&X-Amz-Date=%s&X-Amz-Expires=%s&"
-          "X-Amz-SignedHeaders=host" % (q("%s/%s" % (ep.signer.ak, scope)), date, expires))
-    creq = "\n".join([method, canonical_uri(ep.prefix + path), canonical_query(qs), "host:%s\n" % ep.hostport,
-                      "host", "UNSIGNED-PAYLOAD"])
-    sts = "\n".join(["AWS4-HMAC-SHA256", date, scope, hashlib.sha256(creq.encode()).hexdigest()])
-    sig = hmac.new(ep.signer.key(date[:8]), sts.encode(), hashlib.sha256).hexdigest()
-    return ep.request(method, path, query=qs + "&X-Amz-Signature=" + sig, sign=False, body=b"evil")
+    qs = ep.signer.presign(method, ep.prefix + path, ep.hostport, amz_now(), expires)
+    return ep.request(method, path, query=qs, sign=False, body=b"evil")
 
 
 if __name__ == "__main__":

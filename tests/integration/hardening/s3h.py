@@ -1,6 +1,7 @@
 """s3h.py - shared helpers of the hardening suites (standard library only).
 
-A SigV4 signer that signs whatever raw request target it is given (the canonical URI
+A SigV4 signer (header-signed, presigned, aws-chunked chunk and trailer signatures; also
+used by tests/integration/auth_neg.py) that signs whatever raw request target it is given (the canonical URI
 computed the way s3cgi and S3 do it: literal '/' kept, every segment decoded once and
 re-encoded, so raw '..', '%2e', '%c0%ae', '%00' reach the key checks with a valid
 signature), a raw-socket HTTP/1.1 client (exact bytes on the wire: duplicated and
@@ -103,12 +104,31 @@ class Signer:
         signed = ";".join(names)
         creq = "\n".join([method, canonical_uri(raw_path), canonical_query(raw_query), ch, signed,
                           payload_hash])
-        scope = self.scope(amz_date, region)
-        sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
-        sig = hmac.new(self.key(amz_date[:8], region), sts.encode(), hashlib.sha256).hexdigest()
+        sig = self._signature(creq, amz_date, region)
         headers["authorization"] = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
-            self.ak, scope, signed, sig)
+            self.ak, self.scope(amz_date, region), signed, sig)
         return sig
+
+    def presign(self, method, raw_path, host, amz_date, expires, region=None):
+        """Query string of a presigned URL for raw_path (UNSIGNED-PAYLOAD, only host
+        signed); expires goes in as given."""
+        cred = "%s/%s" % (self.ak, self.scope(amz_date, region))
+        query = "&".join("%s=%s" % (q(k), q(str(v))) for k, v in [
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("X-Amz-Credential", cred), ("X-Amz-Date", amz_date),
+            ("X-Amz-Expires", expires), ("X-Amz-SignedHeaders", "host")])
+        creq = "\n".join([method, canonical_uri(raw_path), canonical_query(query), "host:%s\n" % host, "host",
+                          "UNSIGNED-PAYLOAD"])
+        return query + "&X-Amz-Signature=" + self._signature(creq, amz_date, region)
+
+    def _signature(self, creq, amz_date, region):
+        sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, self.scope(amz_date, region),
+                         hashlib.sha256(creq.encode()).hexdigest()])
+        return hmac.new(self.key(amz_date[:8], region), sts.encode(), hashlib.sha256).hexdigest()
+
+    def trailer_sig(self, amz_date, prev, trailer_lines):
+        sts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, self.scope(amz_date), prev,
+                         hashlib.sha256(trailer_lines.encode()).hexdigest()])
+        return hmac.new(self.key(amz_date[:8]), sts.encode(), hashlib.sha256).hexdigest()
 
     def chunk_sig(self, amz_date, prev, data):
         sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, self.scope(amz_date), prev, EMPTY_SHA,
@@ -334,7 +354,9 @@ class Snapshotter:
     (dev, ino, size, mtime_ns, ctime_ns): any write or xattr change moves ctime, which
     user space cannot set back, so a cache hit means unchanged content."""
 
-    def __init__(self, exclude=(".s3cgi/tmp",)):
+    # scratch space, not data: temp files, and the multipart trash (parts a Complete
+    # or an Abort dropped, freed a bounded amount per request; lib/multipart.h)
+    def __init__(self, exclude=(".s3cgi/tmp", ".s3cgi/multipart/.trash")):
         self.cache = {}
         self.exclude = set(exclude)
 
