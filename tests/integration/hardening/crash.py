@@ -31,6 +31,7 @@ the caller restarts s3cgi-serve and runs again with --resume, which checks the
 interrupted round first. With --expect-respawn that is also a failure.
 """
 import argparse
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -345,10 +346,13 @@ def main():
         rnd = S["round"]
         left_kills = max(0, a.kills - S["kills"])
         left_rounds = a.rounds - rnd + 1
-        # kill events: an event kills 2.5 processes on average (one, or all of them);
-        # later rounds make up for a shortfall
-        n_events = max(6, -(-left_kills // (2 * left_rounds)))
-        times = sorted(random.uniform(0.4, round_len - 0.4) for _ in range(n_events))
+        # this round's share of the kills still owed; an event kills one process, or
+        # all of them, so it is planned at 2 kills an event, and events are added
+        # after the planned ones until the share is met (a shortfall used to be left
+        # to later rounds, and the last round could miss the target by one)
+        round_target = -(-left_kills // left_rounds)
+        n_events = max(6, -(-round_target // 2))
+        times = sorted(random.uniform(0.4, round_len - 0.8) for _ in range(n_events))
         t0 = time.time()
         until = t0 + round_len
         outq = mp.Queue()
@@ -364,8 +368,13 @@ def main():
         procs.append(rp)
         kills = events = 0
         gone = None
-        for tk in times:
-            delay = t0 + tk - time.time()
+        for ev in itertools.count():
+            if ev < len(times):
+                delay = t0 + times[ev] - time.time()
+            elif kills < round_target and time.time() < until - 0.4:
+                delay = random.uniform(0.05, 0.2)
+            else:
+                break
             if delay > 0:
                 time.sleep(delay)
             # one event in three aims at a CompleteMultipartUpload in flight (the
