@@ -243,8 +243,11 @@ static int apply(struct s3_config *cfg, const char *k, const char *v, char *err,
             cfg->sendfile = S3_SENDFILE_X;
         else if (!strcmp(v, "x-accel-redirect"))
             cfg->sendfile = S3_SENDFILE_ACCEL;
+        else if (!strcmp(v, "mod_xsendfile"))
+            cfg->sendfile = S3_SENDFILE_APACHE;
         else
-            return cfg_fail(err, errlen, "%s:%d: sendfile must be off, x-sendfile or x-accel-redirect",
+            return cfg_fail(err, errlen,
+                            "%s:%d: sendfile must be off, x-sendfile, x-accel-redirect or mod_xsendfile",
                             cfg->path, lineno);
         return 0;
     }

@@ -17,7 +17,7 @@
  *   mp_max_age   = 604800             seconds after which an unfinished multipart
  *                                     upload is purged (opportunistically and by
  *                                     s3cgi-admin purge); default 7 days
- *   sendfile     = off|x-sendfile|x-accel-redirect
+ *   sendfile     = off|x-sendfile|x-accel-redirect|mod_xsendfile
  *                                     let the web server send GetObject bodies (below)
  *
  * sendfile: s3cgi authenticates, evaluates conditions and ranges and writes the
@@ -28,8 +28,7 @@
  *                     server.follow-symlink "disable" for that block): whole objects
  *                     as "X-Sendfile: <root/bucket/key>", ranges and partNumber reads
  *                     as "X-Sendfile2: <path> <first>-<last>" with s3cgi's own 206 and
- *                     Content-Range. lighttpd keeps every header s3cgi sends. (Apache's
- *                     mod_xsendfile knows no X-Sendfile2: not supported, leave it off.)
+ *                     Content-Range. lighttpd keeps every header s3cgi sends.
  *   x-accel-redirect  nginx: "X-Accel-Redirect: /.s3cgi-sendfile/<bucket>/<key>",
  *                     served by an internal location aliased to the data root
  *                     (examples/nginx/s3cgi.conf). nginx 1.22 keeps only Content-Type,
@@ -42,7 +41,16 @@
  *                     x-amz-checksum-mode are streamed by s3cgi. A single-range GET is
  *                     handed over as a 200 and nginx cuts the range; partNumber reads,
  *                     If-Range and multi-range requests are streamed.
- * Paths are percent-encoded (both servers decode them once). Only GET bodies of
+ *   mod_xsendfile     Apache with mod_xsendfile ("XSendFile On" and "XSendFilePath
+ *                     <data root>" where s3cgi is mounted; examples/apache): whole
+ *                     objects as "X-Sendfile: <root/bucket/key>", the path as it is
+ *                     (mod_xsendfile decodes nothing). Apache keeps every header s3cgi
+ *                     sends but Content-Encoding, so objects stored with one are
+ *                     streamed by s3cgi. Like nginx, Apache cuts a single Range itself
+ *                     from s3cgi's 200; partNumber reads, If-Range and multi-range
+ *                     requests are streamed, and so are keys with control characters.
+ *                     mod_xsendfile follows symbolic links inside the data root.
+ * lighttpd and nginx paths are percent-encoded (both decode them once). Only GET bodies of
  * non-empty regular files are offloaded; HEAD, errors and 304s never are.
  *
  * Credentials file: one key per line, '#' comments, blank lines ignored:
@@ -75,7 +83,7 @@
 
 #define S3_OWNER_ID_MAX 64
 
-enum s3_sendfile { S3_SENDFILE_OFF = 0, S3_SENDFILE_X, S3_SENDFILE_ACCEL };  /* longest owner id (the default is 64 hex digits) */
+enum s3_sendfile { S3_SENDFILE_OFF = 0, S3_SENDFILE_X, S3_SENDFILE_ACCEL, S3_SENDFILE_APACHE };  /* longest owner id (the default is 64 hex digits) */
 
 struct s3_grant {
     char *bucket;

@@ -205,6 +205,15 @@ static int utf8_ok(const unsigned char *s, size_t n)
     return 1;
 }
 
+/* 1 when s (n bytes) has no byte below 0x20 and no DEL: it can be a header value. */
+static int no_control_chars(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
 /* Decides whether the body of this GET goes to the web server, and with which header.
  * range is the client's Range header (NULL if none), ranged says the answer is a 206
  * of [rg->start, rg->end] (Range or partNumber), part the partNumber (0 if none).
@@ -217,9 +226,22 @@ static int sendfile_target(struct s3_ctx *c, const struct s3_meta *m, const char
     if (cfg->sendfile == S3_SENDFILE_OFF || req->method != M_GET || c->resp->head_only ||
         m->size <= 0 || !req->bucket || !req->key)
         return 0;
-    if (cfg->sendfile == S3_SENDFILE_ACCEL &&
-        (part || (range && (!ranged || strchr(range, ',') || s3_req_header(req, "if-range")))))
-        return 0;           /* nginx would cut a different range than S3 semantics say */
+    /* nginx and Apache cut the client's Range themselves from s3cgi's 200 */
+    int server_cuts = cfg->sendfile == S3_SENDFILE_ACCEL || cfg->sendfile == S3_SENDFILE_APACHE;
+    if (range && !ranged)
+        return 0;           /* a Range S3 ignores (multi-range, malformed): every server
+                             * would still cut it, lighttpd from X-Sendfile too */
+    if (server_cuts && (part || (range && (strchr(range, ',') || s3_req_header(req, "if-range")))))
+        return 0;           /* the server would cut a different range than S3 semantics say */
+    if (cfg->sendfile == S3_SENDFILE_APACHE) {
+        /* mod_xsendfile drops Content-Encoding; a header value cannot hold control
+         * characters, and mod_xsendfile takes the value as the path, undecoded */
+        if (override_for(req, "Content-Encoding") || s3_meta_get(m, "content-encoding") ||
+            !no_control_chars(cfg->root, strlen(cfg->root)) ||
+            !no_control_chars(req->bucket, strlen(req->bucket)) ||
+            !no_control_chars(req->key, req->key_len))
+            return 0;
+    }
     if (cfg->sendfile == S3_SENDFILE_ACCEL) {
         /* nginx passes on only the headers its location adds back by name
          * (examples/nginx/s3cgi.conf): not x-amz-meta-* nor checksums. */
@@ -231,6 +253,14 @@ static int sendfile_target(struct s3_ctx *c, const struct s3_meta *m, const char
     }
     struct buf b;
     buf_init(&b, 3 * (strlen(cfg->root) + strlen(req->bucket) + req->key_len) + 128);
+    if (cfg->sendfile == S3_SENDFILE_APACHE) {
+        buf_printf(&b, "%s/%s/", cfg->root, req->bucket);
+        buf_add(&b, req->key, req->key_len);
+        *name = "X-Sendfile";
+        *value = b.failed ? NULL : arena_strndup(req->arena, b.data, b.len);
+        buf_free(&b);
+        return *value != NULL;
+    }
     if (cfg->sendfile == S3_SENDFILE_ACCEL) {
         buf_adds(&b, SENDFILE_ACCEL_PREFIX);
     } else {
@@ -337,15 +367,17 @@ enum s3_err op_get_object(struct s3_ctx *c)
     const char *xname = NULL, *xvalue = NULL;
     int ranged = rr == RANGE_OK;
     int xfer = sendfile_target(c, &m, range, ranged, part, &rg, &xname, &xvalue);
-    /* nginx (X-Accel-Redirect) answers the client's single Range itself: s3cgi sends
-     * the whole object's 200 headers and nginx turns them into the 206. */
-    int accel = xfer && c->req->cfg->sendfile == S3_SENDFILE_ACCEL;
+    /* nginx (X-Accel-Redirect) and Apache (mod_xsendfile) answer the client's single
+     * Range themselves: s3cgi sends the whole object's 200 headers and the server
+     * turns them into the 206. */
+    int server_cuts = xfer && (c->req->cfg->sendfile == S3_SENDFILE_ACCEL ||
+                               c->req->cfg->sendfile == S3_SENDFILE_APACHE);
     object_headers(c, &m);
     stored_object_headers(c, &m);
-    if (!accel)
+    if (!(xfer && c->req->cfg->sendfile == S3_SENDFILE_ACCEL))
         resp_header(c->resp, "Accept-Ranges", "bytes");    /* nginx adds its own */
     long long len = m.size;
-    if (ranged && !accel) {
+    if (ranged && !server_cuts) {
         resp_status(c->resp, 206);
         resp_headerf(c->resp, "Content-Range", "bytes %lld-%lld/%lld", rg.start, rg.end, m.size);
         len = rg.end - rg.start + 1;

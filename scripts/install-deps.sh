@@ -6,7 +6,7 @@
 set -eu
 what=${1:-build}
 build="build-essential autoconf automake libtool pkg-config libfcgi-dev libssl-dev libexpat1-dev check attr"
-serve="$build lighttpd nginx-light apache2 libapache2-mod-fcgid spawn-fcgi fcgiwrap curl"
+serve="$build lighttpd nginx-light apache2 libapache2-mod-fcgid libapache2-mod-xsendfile spawn-fcgi fcgiwrap curl"
 test="$serve awscli python3-boto3 s3cmd rclone valgrind clang libclang-rt-14-dev xxd"
 bench="$serve libcurl4-openssl-dev bc valgrind"
 case "$what" in

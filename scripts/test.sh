@@ -67,6 +67,8 @@ suite() {
 
 # integration: real web servers, real clients
 suite integration env S3CGI_BUILD="$top" tests/integration/run.sh
+# sendfile offload (lighttpd, nginx, Apache): same bytes and headers as streaming
+suite sendfile env S3CGI_BUILD="$top" tests/integration/sendfile_check.sh
 # hardening: SIGKILLs during writes, full disk, races, hostile input; then hostile input
 # and races again against the ASan+UBSan build (any sanitizer report fails)
 suite hardening env S3CGI_BUILD="$top" tests/integration/run_hardening.sh

@@ -335,6 +335,99 @@ START_TEST(test_range_and_conditions)
 }
 END_TEST
 
+/* GET with "sendfile" (op_object.c sendfile_target): the answer names the file in
+ * the web server's header and has no body, or s3cgi streams it where the server would
+ * answer differently from S3. */
+static void get_with(struct reply *r, const char *uri, const char *hdr)
+{
+    /* hdr: one CGI variable, or two separated by '|' */
+    char one[128], *two = NULL;
+    const char *h[] = { one, NULL, NULL };
+    if (hdr) {
+        snprintf(one, sizeof one, "%s", hdr);
+        if ((two = strchr(one, '|')) != NULL) {
+            *two++ = '\0';
+            h[1] = two;
+        }
+    }
+    request(r, "GET", uri, NULL, 0, hdr ? h : NULL);
+}
+
+static void want_offload(const char *uri, const char *hdr, int status, const char *name,
+                         const char *value)
+{
+    struct reply r;
+    char got[256];
+    get_with(&r, uri, hdr);
+    ck_assert_msg(r.status == status, "%s (%s): status %d, want %d", uri, hdr, r.status, status);
+    ck_assert_msg(reply_header(&r, name, got, sizeof got) != NULL, "%s (%s): no %s", uri, hdr, name);
+    ck_assert_str_eq(got, value);
+    ck_assert_uint_eq(r.body_len, 0);
+    reply_free(&r);
+}
+
+static void want_streamed(const char *uri, const char *hdr, int status, const char *body)
+{
+    struct reply r;
+    char got[256];
+    get_with(&r, uri, hdr);
+    ck_assert_msg(r.status == status, "%s (%s): status %d, want %d", uri, hdr, r.status, status);
+    ck_assert_msg(!reply_header(&r, "X-Sendfile", got, sizeof got) &&
+                  !reply_header(&r, "X-Sendfile2", got, sizeof got) &&
+                  !reply_header(&r, "X-Accel-Redirect", got, sizeof got),
+                  "%s (%s): offloaded", uri, hdr);
+    ck_assert_str_eq(r.body, body);
+    reply_free(&r);
+}
+
+START_TEST(test_sendfile_offload)
+{
+    static const char *const modes[] = { "mod_xsendfile", "x-sendfile", "x-accel-redirect" };
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+        char extra[64], path[128], ranged[160];
+        mem_root_remove(root, conf, &cfg);
+        snprintf(extra, sizeof extra, "sendfile = %s\n", modes[i]);
+        mem_root_make(root, conf, &cfg, extra);
+        expect("PUT", "/bkt", NULL, 200, NULL, NULL);
+        expect("PUT", "/bkt/a%20b", "0123456789", 200, NULL, NULL);
+        const char *gz[] = { "HTTP_CONTENT_ENCODING=gzip", NULL };
+        expect("PUT", "/bkt/gz", "0123456789", 200, NULL, gz);
+        const char *name = "X-Accel-Redirect";
+        if (i == 2) {
+            snprintf(path, sizeof path, "/.s3cgi-sendfile/bkt/a%%20b");
+        } else {
+            name = "X-Sendfile";
+            snprintf(path, sizeof path, i == 0 ? "%s/bkt/a b" : "%s/bkt/a%%20b", cfg.root);
+        }
+        want_offload("/bkt/a%20b", NULL, 200, name, path);
+        if (i == 1) {       /* lighttpd: s3cgi's own 206, the range in X-Sendfile2 */
+            snprintf(ranged, sizeof ranged, "%s 2-4", path);
+            want_offload("/bkt/a%20b", "HTTP_RANGE=bytes=2-4", 206, "X-Sendfile2", ranged);
+            snprintf(ranged, sizeof ranged, "%s 0-9", path);
+            want_offload("/bkt/a%20b?partNumber=1", NULL, 206, "X-Sendfile2", ranged);
+        } else {            /* nginx, Apache: a 200 the server cuts; parts streamed */
+            want_offload("/bkt/a%20b", "HTTP_RANGE=bytes=2-4", 200, name, path);
+            want_streamed("/bkt/a%20b?partNumber=1", NULL, 206, "0123456789");
+            /* S3 ignores If-Range; nginx and Apache would not */
+            want_streamed("/bkt/a%20b", "HTTP_RANGE=bytes=2-4|HTTP_IF_RANGE=\"x\"", 206, "234");
+        }
+        /* Ranges S3 ignores: every server would still cut them */
+        want_streamed("/bkt/a%20b", "HTTP_RANGE=bytes=0-1,5-6", 200, "0123456789");
+        want_streamed("/bkt/a%20b", "HTTP_RANGE=bytes=x-y", 200, "0123456789");
+        if (i == 0) {       /* mod_xsendfile drops Content-Encoding */
+            want_streamed("/bkt/gz", NULL, 200, "0123456789");
+            want_streamed("/bkt/a%20b?response-content-encoding=br", NULL, 200, "0123456789");
+        }
+        struct reply r;
+        char got[64];
+        request(&r, "HEAD", "/bkt/a%20b", NULL, 0, NULL);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_ptr_null(reply_header(&r, name, got, sizeof got));
+        reply_free(&r);
+    }
+}
+END_TEST
+
 /* Counts occurrences of needle in hay. */
 static int count(const char *hay, const char *needle)
 {
@@ -539,6 +632,7 @@ int main(void)
     tcase_add_test(tc, test_metadata_names);
     tcase_add_test(tc, test_checksums_and_aws_chunked);
     tcase_add_test(tc, test_range_and_conditions);
+    tcase_add_test(tc, test_sendfile_offload);
     tcase_add_test(tc, test_listing);
     tcase_add_test(tc, test_prefix_mount);
     tcase_add_test(tc, test_auth_required);

@@ -1,12 +1,13 @@
 #!/bin/bash
-# bench/sendfile_check.sh - the "sendfile" setting checked end to end: GetObject with the
-# body sent by the web server (lighttpd X-Sendfile/X-Sendfile2, nginx X-Accel-Redirect)
-# must answer the same bytes and the same headers as s3cgi streaming it itself.
+# tests/integration/sendfile_check.sh - the "sendfile" setting checked end to end:
+# GetObject with the body sent by the web server (lighttpd X-Sendfile/X-Sendfile2, nginx
+# X-Accel-Redirect, Apache mod_xsendfile) must answer the same bytes and the same
+# headers as s3cgi streaming it itself.
 #
-#   bench/sendfile_check.sh          (S3CGI_BUILD: a built tree, default the repo root)
+#   tests/integration/sendfile_check.sh   (S3CGI_BUILD: a built tree, default the repo root)
 #
-# Starts four endpoints on one data root, all on 127.0.0.1: lighttpd and nginx, each
-# with and without --sendfile. For a set of keys (spaces, '%', '?', '+', ',', UTF-8,
+# Starts six endpoints on 127.0.0.1: lighttpd and nginx on one data root, Apache
+# (mod_fcgid) on another, each with and without --sendfile. For a set of keys (spaces, '%', '?', '+', ',', UTF-8,
 # nested) with stored headers (Content-Type, Content-Encoding, Content-Disposition,
 # Content-Language, Cache-Control, x-amz-meta-* on every other key), it compares per server, offloaded against streamed:
 # status, body MD5 and every header but Date, Server and the request ids, for whole
@@ -18,7 +19,7 @@
 # Prints one line per failed comparison and "N passed, N failed" at the end; exits 1
 # on any failure.
 set -uo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${S3CGI_BUILD:-$top}
 work=$(mktemp -d /tmp/s3cgi-sfcheck.XXXXXX)
 pids=()
@@ -45,6 +46,10 @@ serve() {   # serve NAME s3cgi-serve-options...
     [ -f "$work/$name/ready" ] || { cat "$work/$name/out" >&2; echo "sendfile_check: $name did not start" >&2; exit 1; }
     URL[$name]=http://127.0.0.1:$port
 }
+# Apache with mod_fcgid runs s3cgi as its children's user (www-data when started as
+# root), who must own its data root; the same objects are put there.
+root_ap=$work/root-ap; mkdir -p "$root_ap"
+[ "$(id -u)" -eq 0 ] && { chmod 755 "$work"; chown www-data: "$root_ap"; }
 serve lt --server lighttpd
 serve ltsf --server lighttpd --sendfile
 # nginx started as root runs its workers as www-data, which could not open the objects
@@ -52,27 +57,35 @@ serve ltsf --server lighttpd --sendfile
 nguser=(); [ "$(id -u)" -eq 0 ] && nguser=(--user root)
 serve ng --server nginx "${nguser[@]}"
 serve ngsf --server nginx --sendfile "${nguser[@]}"
+root=$root_ap serve ap --server apache --mode fcgid
+root=$root_ap serve apsf --server apache --mode fcgid --sendfile
 
 sig=(--aws-sigv4 aws:amz:us-east-1:s3 -u "$AK:$SK")
 S() { curl -s "${sig[@]}" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@"; }
-S -X PUT "${URL[lt]}/sfb" >/dev/null
 enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="/-_.~"))' "$1"; }
 keys=("plain" "with space" "per%cent" "ques?tion" "plus+and,comma" "ünï/cødé €" "a/b/c/deep" "hash#tag")
 head -c 1000003 /dev/urandom > "$work/blob"
-i=0
-for k in "${keys[@]}"; do
-    i=$((i + 1))
-    # x-amz-meta-* on every other key: nginx offloads only objects without it
-    meta=(); [ $((i % 2)) -eq 0 ] && meta=(-H "x-amz-meta-color: blue$i")
-    S -X PUT -T "$work/blob" -H "Content-Type: text/x-test$i" -H "Content-Encoding: gzip" \
-        -H "Content-Language: fr-$i" -H "Content-Disposition: attachment; filename=\"f$i\"" \
-        -H "Cache-Control: max-age=$i" "${meta[@]}" "${URL[lt]}/sfb/$(enc "$k")" -o /dev/null -w '%{http_code}' |
-        grep -q 200 || { echo "sendfile_check: PUT $k failed" >&2; S -X PUT -T "$work/blob" -H "Content-Encoding: gzip" "${URL[lt]}/sfb/$(enc "$k")" >&2; exit 1; }
-done
 : > "$work/empty"
-S -X PUT -T "$work/empty" "${URL[lt]}/sfb/empty" -o /dev/null
 head -c $((8 << 20)) /dev/urandom > "$work/big"
-S -X PUT -T "$work/big" "${URL[lt]}/sfb/big" -o /dev/null
+put_all() {     # put_all BASE-URL: the bucket and its objects
+    local base=$1 i=0 k meta enc_hdr
+    S -X PUT "$base/sfb" >/dev/null
+    for k in "${keys[@]}"; do
+        i=$((i + 1))
+        # x-amz-meta-* on every other key: nginx offloads only objects without it;
+        # Content-Encoding on every third: Apache offloads only objects without it
+        meta=(); [ $((i % 2)) -eq 0 ] && meta=(-H "x-amz-meta-color: blue$i")
+        enc_hdr=(); [ $((i % 3)) -eq 0 ] && enc_hdr=(-H "Content-Encoding: gzip")
+        S -X PUT -T "$work/blob" -H "Content-Type: text/x-test$i" "${enc_hdr[@]}" \
+            -H "Content-Language: fr-$i" -H "Content-Disposition: attachment; filename=\"f$i\"" \
+            -H "Cache-Control: max-age=$i" "${meta[@]}" "$base/sfb/$(enc "$k")" -o /dev/null -w '%{http_code}' |
+            grep -q 200 || { echo "sendfile_check: PUT $k to $base failed" >&2; exit 1; }
+    done
+    S -X PUT -T "$work/empty" "$base/sfb/empty" -o /dev/null
+    S -X PUT -T "$work/big" "$base/sfb/big" -o /dev/null
+}
+put_all "${URL[lt]}"
+put_all "${URL[ap]}"
 etag=$(S -I "${URL[lt]}/sfb/plain" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
 lastmod=$(S -I "${URL[lt]}/sfb/plain" | tr -d '\r' | sed -n 's/^[Ll]ast-[Mm]odified: //p')
 
@@ -92,7 +105,7 @@ fetch() {
 pass=0 fail=0
 check() {   # check LABEL PATH curl-args...
     local label=$1 path=$2; shift 2
-    for pair in "lt ltsf" "ng ngsf"; do
+    for pair in "lt ltsf" "ng ngsf" "ap apsf"; do
         set -- $pair "$@"
         local ref=$1 sf=$2; shift 2
         # nginx's own 206 has no Accept-Ranges (its 200 does; s3cgi then sends none)
@@ -128,6 +141,7 @@ check "If-Range not matching" "$p" -H 'Range: bytes=10-20' -H 'If-Range: "nope"'
 check "HEAD" "$p" -I
 check "response-content-type override" "$p?response-content-type=x%2Fy"
 check "checksum mode" "$p" -H 'x-amz-checksum-mode: ENABLED'
+check "response-content-encoding override" "$p?response-content-encoding=br"
 check "0-byte object" /sfb/empty
 check "missing key" /sfb/nothing-here
 check "8 MiB object" /sfb/big
@@ -141,7 +155,7 @@ rchar() {   # rchar SERVE_PID: summed rchar of the s3cgi-fcgi processes under it
     done
     echo $total
 }
-for name in lt ltsf ng ngsf; do
+for name in lt ltsf ng ngsf ap apsf; do
     before=$(rchar "${PID[$name]}")
     S "${URL[$name]}/sfb/big" -o "$work/bigout"
     after=$(rchar "${PID[$name]}")
@@ -157,5 +171,5 @@ for name in lt ltsf ng ngsf; do
     if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
     printf '%s %-5s 8 MiB GET: s3cgi-fcgi read %d bytes\n' "$([ $ok = 1 ] && echo ok || echo FAIL)" "$name" "$read_bytes"
 done
-echo "sendfile_check: $pass passed, $fail failed"
+echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
