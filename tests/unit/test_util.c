@@ -118,6 +118,13 @@ START_TEST(test_time_parse)
     ck_assert_int_eq(t, 1369353600);
     ck_assert_int_eq(time_parse_amz("20130524T000000", 15, &t), -1);
     ck_assert_int_eq(time_parse_amz("20131324T000000Z", 16, &t), -1);
+    /* 29 February only in leap years (every 4th, not every 100th, every 400th) */
+    ck_assert_int_eq(time_parse_amz("20240229T000000Z", 16, &t), 0);
+    ck_assert_int_eq(t, 1709164800);
+    ck_assert_int_eq(time_parse_amz("20000229T000000Z", 16, &t), 0);
+    ck_assert_int_eq(time_parse_amz("20230229T000000Z", 16, &t), -1);
+    ck_assert_int_eq(time_parse_amz("21000229T000000Z", 16, &t), -1);
+    ck_assert_int_eq(time_parse_http("Tue, 29 Feb 2022 08:49:37 GMT", 29, &t), -1);
     ck_assert_int_eq(time_parse_iso8601("2009-10-12T17:50:30.000Z", 24, &t), 0);
     ck_assert_int_eq(t, 1255369830);
     ck_assert_int_eq(time_parse_iso8601("2009-10-12T17:50:30Z", 20, &t), 0);
