@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include "buf.h"
 
-#define SIGV4_MAX_SIGNED_HEADERS 64
+/* As many headers as a request may carry (request.c REQ_MAX_HEADERS): SDKs sign every
+ * x-amz-meta-* header, so a PUT with much user metadata signs dozens. */
+#define SIGV4_MAX_SIGNED_HEADERS 256
 
 /* The parsed "AWS4-HMAC-SHA256 Credential=AK/DATE/REGION/SERVICE/aws4_request,
  * SignedHeaders=a;b;c, Signature=hex" header. Pointers index into the input. */
