@@ -81,9 +81,10 @@
 
 #define S3_MAX_DOMAINS 8
 
-#define S3_OWNER_ID_MAX 64
+#define S3_OWNER_ID_MAX 64      /* longest owner id (the default is 64 hex digits) */
 
-enum s3_sendfile { S3_SENDFILE_OFF = 0, S3_SENDFILE_X, S3_SENDFILE_ACCEL, S3_SENDFILE_APACHE };  /* longest owner id (the default is 64 hex digits) */
+/* "sendfile": off, x-sendfile (lighttpd), x-accel-redirect (nginx), mod_xsendfile (Apache) */
+enum s3_sendfile { S3_SENDFILE_OFF = 0, S3_SENDFILE_X, S3_SENDFILE_ACCEL, S3_SENDFILE_APACHE };
 
 struct s3_grant {
     char *bucket;
