@@ -2,7 +2,8 @@
  * any S3 front must do and nothing else. It reads the request body to its end (so a
  * PUT costs what moving the bytes costs), then answers GET and HEAD with a fixed 4 KiB
  * object (its real MD5 as the ETag, so loadgen --check-md5 verifies it like s3cgi's)
- * and anything else with an empty 200. */
+ * and anything else with an empty 200. With the body read, it closes the connection at
+ * once (FCGX_Detach), as s3cgi-fcgi does, instead of libfcgi's lingering close. */
 #include <string.h>
 
 #include <fcgiapp.h>
@@ -28,6 +29,7 @@ int main(void)
         } else {
             FCGX_PutS("Status: 200 OK\r\nETag: " BODY_ETAG "\r\nContent-Length: 0\r\n\r\n", r.out);
         }
+        FCGX_Detach(&r);
         FCGX_Finish_r(&r);
     }
     return 0;
