@@ -93,6 +93,8 @@ struct store_put {
     long long written;
     long long flushing;         /* bytes handed to writeback early (cfg->fsync) */
     int failed;
+    int no_reflink;             /* a reflink failed for want of filesystem support:
+                                 * later store_put_copy calls skip it */
 };
 /* p->key points at the caller's key, which must stay valid until commit or abort.
  * The key is checked here (s3_key_check errors). Whatever begin and commit return,

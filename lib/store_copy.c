@@ -27,7 +27,7 @@ static int try_reflink(struct store_put *p, int srcfd, long long off, long long 
 {
 #ifdef FICLONERANGE
     struct stat st;
-    if (fstat(p->fd, &st) < 0 || st.st_blksize <= 0)
+    if (p->no_reflink || fstat(p->fd, &st) < 0 || st.st_blksize <= 0)
         return 0;
     long long bs = st.st_blksize;
     if (off % bs || p->written % bs || len % bs)
@@ -35,8 +35,13 @@ static int try_reflink(struct store_put *p, int srcfd, long long off, long long 
     struct file_clone_range r = { .src_fd = srcfd, .src_offset = (unsigned long long)off,
                                   .src_length = (unsigned long long)len,
                                   .dest_offset = (unsigned long long)p->written };
-    if (ioctl(p->fd, FICLONERANGE, &r) < 0)
+    if (ioctl(p->fd, FICLONERANGE, &r) < 0) {
+        /* no support on this filesystem, or across these two: it will not change
+         * for the next part (EINVAL can be alignment, so it does not count) */
+        if (errno == EOPNOTSUPP || errno == ENOTTY || errno == EXDEV || errno == ENOSYS)
+            p->no_reflink = 1;
         return 0;
+    }
     if (lseek(p->fd, 0, SEEK_END) < 0)
         return 0;
     p->written += len;

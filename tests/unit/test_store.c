@@ -18,7 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <linux/fs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <openssl/evp.h>
@@ -359,6 +361,48 @@ START_TEST(t_overwrite_atomic)
     ck_assert(st1.st_ino != st2.st_ino);   /* replaced, not rewritten in place */
     ck_assert_int_eq(count_entries(bfd, "."), 1);
     arena_free(&a);
+}
+END_TEST
+
+/* store_put_copy: block-aligned ranges (reflink candidates) and an unaligned tail
+ * land in order; where the filesystem has no reflink, the first failure is
+ * remembered and later copies go straight to copy_file_range. */
+START_TEST(t_copy_ranges)
+{
+    enum { BS = 4096, TOTAL = 3 * BS + 100 };
+    static char src[TOTAL + 1], want[TOTAL + 1];
+    for (int i = 0; i < TOTAL; i++)
+        src[i] = (char)('a' + (i * 7 + i / BS) % 26);
+    int sfd = openat(bfd, "src", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ck_assert_int_ge(sfd, 0);
+    ck_assert_int_eq(write(sfd, src, TOTAL), TOTAL);
+    /* does this filesystem clone at all? */
+    int probe = openat(bfd, "probe", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ck_assert_int_ge(probe, 0);
+    int clones = ioctl(probe, FICLONE, sfd) == 0;
+    int unsupported = !clones && (errno == EOPNOTSUPP || errno == ENOTTY || errno == EXDEV ||
+                                  errno == ENOSYS);
+    close(probe);
+    unlinkat(bfd, "probe", 0);
+
+    struct store_put p;
+    ck_assert_int_eq(store_put_begin(&p, &cfg, bfd, "dst", 3), S3E_OK);
+    ck_assert_int_eq(store_put_copy(&p, sfd, BS, BS), S3E_OK);         /* aligned */
+    if (unsupported)
+        ck_assert_int_eq(p.no_reflink, 1);
+    ck_assert_int_eq(store_put_copy(&p, sfd, 0, BS), S3E_OK);          /* aligned */
+    ck_assert_int_eq(store_put_copy(&p, sfd, 2 * BS, BS + 100), S3E_OK); /* tail */
+    ck_assert_int_eq(p.written, TOTAL);
+    memcpy(want, src + BS, BS);
+    memcpy(want + BS, src, BS);
+    memcpy(want + 2 * BS, src + 2 * BS, BS + 100);
+    struct s3_meta m;
+    memset(&m, 0, sizeof m);
+    md5_hex(want, TOTAL, m.etag);
+    m.size = TOTAL;
+    ck_assert_int_eq(store_put_commit(&p, &m, 0, NULL), S3E_OK);
+    close(sfd);
+    assert_content("dst", want);
 }
 END_TEST
 
@@ -921,6 +965,7 @@ static Suite *store_suite(void)
     tcase_set_timeout(fs, 60);
     tcase_add_test(fs, t_roundtrip);
     tcase_add_test(fs, t_overwrite_atomic);
+    tcase_add_test(fs, t_copy_ranges);
     tcase_add_test(fs, t_abort_leaves_nothing);
     tcase_add_test(fs, t_if_none_match);
     tcase_add_test(fs, t_if_match);
