@@ -143,8 +143,10 @@ int resp_error(struct s3_resp *r, const struct s3_request *req, enum s3_err e, c
     }
     buf_reset(&r->hdrs);
     resp_status(r, info->status);
-    if (req)
+    if (req) {
         resp_header(r, "x-amz-request-id", req->request_id);
+        resp_header(r, "x-amz-id-2", req->request_id);     /* as on every S3 answer */
+    }
     if (info->status == 304) {
         return resp_finish(r);
     }
@@ -162,8 +164,10 @@ int resp_error(struct s3_resp *r, const struct s3_request *req, enum s3_err e, c
             xmlw_textn(&w, "Key", req->key, req->key_len);
         if (req && req->raw_path)
             xmlw_text(&w, "Resource", req->raw_path);
-        if (req)
+        if (req) {
             xmlw_text(&w, "RequestId", req->request_id);
+            xmlw_text(&w, "HostId", req->request_id);
+        }
         xmlw_close(&w, "Error");
         xmlw_flush(&w);
     }

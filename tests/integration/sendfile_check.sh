@@ -95,8 +95,8 @@ fetch() {
     local h=$work/h b=$work/b
     S "$@" -D "$h" -o "$b" "$base$path" >/dev/null
     head -n 1 "$h" | awk '{ print $2 }'
-    # error bodies carry the request id; HEAD's "body" (curl -I) is the header block
-    tr -d '\r' < "$b" | sed -e 's|<RequestId>[^<]*</RequestId>||' |
+    # error bodies carry the request id (RequestId, HostId); HEAD's "body" (curl -I) is the header block
+    tr -d '\r' < "$b" | sed -e 's|<RequestId>[^<]*</RequestId>||' -e 's|<HostId>[^<]*</HostId>||' |
         grep -aviE '^(date|server|x-amz-request-id|x-amz-id-2):' | md5sum | cut -d' ' -f1
     tail -n +2 "$h" | tr -d '\r' | grep -v '^$' |
         grep -viE '^(date|server|x-amz-request-id|x-amz-id-2|connection|keep-alive):' |
