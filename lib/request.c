@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <sys/random.h>
 
@@ -46,21 +47,29 @@ static const struct { const char *name; enum s3_method m; } methods[] = {
     { "DELETE", M_DELETE }, { "OPTIONS", M_OPTIONS },
 };
 
+/* Request ids must be unique, not secret: a 64-bit state seeded once per process
+ * from getrandom(2) (time and pid if entropy is not ready), then stepped by a
+ * splitmix64 counter, so a FastCGI process makes no system call per id. */
 static void make_request_id(char out[17])
 {
-    unsigned char r[8];
-    if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
-        /* entropy not ready: uniqueness matters here, not secrecy */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        unsigned long long v = (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
-        memcpy(r, &v, sizeof r);
+    static unsigned long long state;
+    static int seeded;
+    if (!seeded) {
+        if (getrandom(&state, sizeof state, GRND_NONBLOCK) != (ssize_t)sizeof state) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            state = (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+            state ^= (unsigned long long)getpid() << 40;
+        }
+        seeded = 1;
     }
+    unsigned long long z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
     static const char digits[] = "0123456789ABCDEF";
-    for (int i = 0; i < 8; i++) {
-        out[2 * i] = digits[r[i] >> 4];
-        out[2 * i + 1] = digits[r[i] & 15];
-    }
+    for (int i = 15; i >= 0; i--, z >>= 4)
+        out[i] = digits[z & 15];
     out[16] = '\0';
 }
 

@@ -135,7 +135,8 @@ static int split_key(const char *key, size_t len, struct keyparts *kp)
 }
 
 /* Opens a regular file name in dir for reading without following a symlink and
- * without blocking on a FIFO. 0 ok, else errno (ENOENT for anything not a file). */
+ * without blocking on a FIFO (the fd keeps O_NONBLOCK). 0 ok, else errno (ENOENT for
+ * anything not a file). */
 static int open_regular(int dir, const char *name, int *fd, struct stat *st)
 {
     struct stat pre;
@@ -150,9 +151,8 @@ static int open_regular(int dir, const char *name, int *fd, struct stat *st)
         close(f);
         return ENOENT;
     }
-    int fl = fcntl(f, F_GETFL);
-    if (fl >= 0)
-        (void)fcntl(f, F_SETFL, fl & ~O_NONBLOCK);
+    /* O_NONBLOCK stays: it changes nothing for a regular file (read, pread, sendfile,
+     * copy_file_range and FICLONERANGE ignore it) and clearing it cost two calls */
     *fd = f;
     return 0;
 }

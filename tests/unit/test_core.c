@@ -428,6 +428,28 @@ START_TEST(test_sendfile_offload)
 }
 END_TEST
 
+/* Every answer carries a request id: 16 upper-case hex digits, the same in
+ * x-amz-id-2, different from one request to the next. */
+START_TEST(test_request_ids)
+{
+    char seen[64][17];
+    for (int i = 0; i < 64; i++) {
+        struct reply r;
+        char id2[64];
+        request(&r, "GET", "/nosuchbucket", NULL, 0, NULL);
+        ck_assert_ptr_nonnull(reply_header(&r, "x-amz-request-id", seen[i], sizeof seen[i]));
+        ck_assert_uint_eq(strlen(seen[i]), 16);
+        ck_assert_uint_eq(strspn(seen[i], "0123456789ABCDEF"), 16);
+        ck_assert_ptr_nonnull(reply_header(&r, "x-amz-id-2", id2, sizeof id2));
+        ck_assert_str_eq(id2, seen[i]);
+        ck_assert_msg(strstr(r.body, seen[i]) != NULL, "RequestId %s not in %s", seen[i], r.body);
+        for (int j = 0; j < i; j++)
+            ck_assert_str_ne(seen[i], seen[j]);
+        reply_free(&r);
+    }
+}
+END_TEST
+
 /* Counts occurrences of needle in hay. */
 static int count(const char *hay, const char *needle)
 {
@@ -633,6 +655,7 @@ int main(void)
     tcase_add_test(tc, test_checksums_and_aws_chunked);
     tcase_add_test(tc, test_range_and_conditions);
     tcase_add_test(tc, test_sendfile_offload);
+    tcase_add_test(tc, test_request_ids);
     tcase_add_test(tc, test_listing);
     tcase_add_test(tc, test_prefix_mount);
     tcase_add_test(tc, test_auth_required);
