@@ -214,6 +214,13 @@ static int no_control_chars(const char *s, size_t n)
     return 1;
 }
 
+/* 1 when the configured server cuts the client's single Range itself from s3cgi's 200
+ * (nginx X-Accel-Redirect, Apache mod_xsendfile); lighttpd takes s3cgi's own range. */
+static int server_cuts_ranges(const struct s3_config *cfg)
+{
+    return cfg->sendfile == S3_SENDFILE_ACCEL || cfg->sendfile == S3_SENDFILE_APACHE;
+}
+
 /* Decides whether the body of this GET goes to the web server, and with which header.
  * range is the client's Range header (NULL if none), ranged says the answer is a 206
  * of [rg->start, rg->end] (Range or partNumber), part the partNumber (0 if none).
@@ -226,12 +233,10 @@ static int sendfile_target(struct s3_ctx *c, const struct s3_meta *m, const char
     if (cfg->sendfile == S3_SENDFILE_OFF || req->method != M_GET || c->resp->head_only ||
         m->size <= 0 || !req->bucket || !req->key)
         return 0;
-    /* nginx and Apache cut the client's Range themselves from s3cgi's 200 */
-    int server_cuts = cfg->sendfile == S3_SENDFILE_ACCEL || cfg->sendfile == S3_SENDFILE_APACHE;
     if (range && !ranged)
         return 0;           /* a Range S3 ignores (multi-range, malformed): every server
                              * would still cut it, lighttpd from X-Sendfile too */
-    if (server_cuts && (part || (range && (strchr(range, ',') || s3_req_header(req, "if-range")))))
+    if (server_cuts_ranges(cfg) && (part || (range && (strchr(range, ',') || s3_req_header(req, "if-range")))))
         return 0;           /* the server would cut a different range than S3 semantics say */
     if (cfg->sendfile == S3_SENDFILE_APACHE) {
         /* mod_xsendfile drops Content-Encoding; a header value cannot hold control
@@ -370,8 +375,7 @@ enum s3_err op_get_object(struct s3_ctx *c)
     /* nginx (X-Accel-Redirect) and Apache (mod_xsendfile) answer the client's single
      * Range themselves: s3cgi sends the whole object's 200 headers and the server
      * turns them into the 206. */
-    int server_cuts = xfer && (c->req->cfg->sendfile == S3_SENDFILE_ACCEL ||
-                               c->req->cfg->sendfile == S3_SENDFILE_APACHE);
+    int server_cuts = xfer && server_cuts_ranges(c->req->cfg);
     object_headers(c, &m);
     stored_object_headers(c, &m);
     if (!(xfer && c->req->cfg->sendfile == S3_SENDFILE_ACCEL))
